@@ -1,0 +1,5 @@
+"""Allow ``python -m lafactoria``."""
+
+from lafactoria.cli import main
+
+main()

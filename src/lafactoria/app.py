@@ -1,0 +1,131 @@
+"""The composition root: ``create_app(settings)`` wires every part; nothing runs on import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pwdlib import PasswordHash
+from sqlalchemy import text
+
+from lafactoria import __version__, tables
+from lafactoria.auth.service import AuthService
+from lafactoria.auth.tokens import TokenCodec
+from lafactoria.content.service import ContentService
+from lafactoria.db.engine import Database, create_engine, create_schema
+from lafactoria.events.memory import MemoryEventLog
+from lafactoria.generation.service import GenerationService
+from lafactoria.graphql.router import build_router
+from lafactoria.jobs.memory import InProcessJobQueue
+from lafactoria.providers.base import Provider
+from lafactoria.providers.failover import FailoverChain
+from lafactoria.providers.registry import build_providers
+from lafactoria.services import Services
+from lafactoria.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings, *, providers: Sequence[Provider] | None = None) -> FastAPI:
+    """Build the ASGI app. ``providers`` replaces the configured chain (tests, benchmarks)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(create_engine(settings.resolved_database_url))
+        await create_schema(db.engine, tables.metadata)
+        chain = FailoverChain(
+            list(providers) if providers is not None else build_providers(settings),
+            job_deadline_seconds=settings.timeouts.job_seconds,
+        )
+        queue = InProcessJobQueue(
+            concurrency=settings.jobs.concurrency, max_size=settings.jobs.queue_size
+        )
+        generation = GenerationService(
+            db=db,
+            events=MemoryEventLog(retention_seconds=settings.jobs.event_retention_seconds),
+            queue=queue,
+            chain=chain,
+            max_output_tokens=settings.max_output_tokens,
+        )
+        app.state.db = db
+        app.state.services = Services(
+            settings=settings,
+            auth=AuthService(
+                db=db,
+                tokens=TokenCodec(
+                    secret=settings.signing_secret(),
+                    issuer=settings.auth.jwt_issuer,
+                    audience=settings.auth.jwt_audience,
+                    lifetime=timedelta(minutes=settings.auth.access_token_minutes),
+                ),
+                hasher=PasswordHash.recommended(),
+                min_password_length=settings.auth.min_password_length,
+            ),
+            content=ContentService(db=db),
+            generation=generation,
+        )
+        await queue.start(generation.run)
+        recovered = await generation.recover_interrupted()
+        _announce(settings, chain, recovered)
+        try:
+            yield
+        finally:
+            await queue.stop()
+            await chain.aclose()
+            await db.dispose()
+
+    app = FastAPI(
+        title="La Factoria",
+        version=__version__,
+        description="Generate study guides, flashcards, quizzes and podcast scripts.",
+        lifespan=lifespan,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.include_router(build_router(settings), prefix="/graphql")
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process is up."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"], response_model=None)
+    async def ready() -> JSONResponse:
+        """Readiness: the database answers."""
+        try:
+            async with app.state.db.read() as session:
+                await session.exec(text("SELECT 1"))
+        except Exception:
+            log.exception("readiness_check_failed")
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app
+
+
+def _announce(settings: Settings, chain: FailoverChain, recovered: int) -> None:
+    names = chain.names
+    if names == ["offline"]:
+        log.warning(
+            "offline_provider_only",
+            message="no LLM API key is set: content comes from the offline provider. Set "
+            "ANTHROPIC_API_KEY or OPENAI_API_KEY for real generation.",
+        )
+    log.info(
+        "lafactoria_started",
+        env=settings.env.value,
+        providers=names,
+        database=settings.resolved_database_url.split("://", 1)[0],
+        graphiql=settings.graphiql_enabled,
+        recovered_jobs=recovered,
+    )

@@ -1,0 +1,1 @@
+"""Educational content: typed bodies, stored items and the rules for reading them."""

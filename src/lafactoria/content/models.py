@@ -1,0 +1,39 @@
+"""The stored content item. Its body is the validated JSON of a ``content.bodies`` model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Text
+from sqlmodel import Field, SQLModel
+
+from lafactoria.db.types import UTCDateTime, new_id, utcnow
+
+
+class Content(SQLModel, table=True):
+    __tablename__ = "contents"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE", max_length=32)
+    title: str = Field(max_length=500)
+    topic: str = Field(max_length=500)
+    content_type: str = Field(sa_type=String(32), index=True)
+    audience_level: str = Field(sa_type=String(32), index=True)
+    body: dict[str, Any] = Field(sa_type=JSON)
+    markdown: str = Field(sa_type=Text)
+    provider: str = Field(max_length=64)
+    model: str = Field(max_length=128)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFilter:
+    """Narrows a listing of one user's content; ``None`` means any."""
+
+    content_type: str | None = None
+    audience_level: str | None = None
+    search: str | None = None

@@ -1,0 +1,46 @@
+"""Reading and deleting a user's content. Generation creates content (see generation.service)."""
+
+from __future__ import annotations
+
+from lafactoria.content import repository
+from lafactoria.content.models import Content, ContentFilter
+from lafactoria.db.engine import Database
+from lafactoria.errors import NotFound
+from lafactoria.pagination import Page, PageKey
+
+
+class ContentService:
+    def __init__(self, *, db: Database) -> None:
+        self._db = db
+
+    async def list_contents(
+        self, *, user_id: str, filters: ContentFilter, after: PageKey | None, first: int
+    ) -> Page[Content]:
+        """One page of the user's content, newest first."""
+        async with self._db.read() as session:
+            rows = await repository.list_contents(
+                session, user_id=user_id, filters=filters, after=after, limit=first + 1
+            )
+            total = await repository.count_contents(session, user_id=user_id, filters=filters)
+        return Page(items=rows[:first], has_next_page=len(rows) > first, total_count=total)
+
+    async def get(self, *, user_id: str, content_id: str) -> Content:
+        async with self._db.read() as session:
+            content = await repository.get_content(session, user_id=user_id, content_id=content_id)
+        if content is None:
+            raise NotFound("no such content", field="id")
+        return content
+
+    async def get_many(self, *, user_id: str, content_ids: list[str]) -> dict[str, Content]:
+        """The user's items among ``content_ids``, by id (for DataLoaders)."""
+        async with self._db.read() as session:
+            rows = await repository.get_contents(session, user_id=user_id, content_ids=content_ids)
+        return {row.id: row for row in rows}
+
+    async def delete(self, *, user_id: str, content_id: str) -> None:
+        async with self._db.write() as session:
+            deleted = await repository.delete_content(
+                session, user_id=user_id, content_id=content_id
+            )
+        if not deleted:
+            raise NotFound("no such content", field="id")

@@ -1,0 +1,1 @@
+"""Database adapters: engine construction, column types and the unit-of-work factory."""

@@ -1,0 +1,1 @@
+"""Per-job event logs: replay what happened, then stream what happens."""

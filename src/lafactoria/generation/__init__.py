@@ -1,0 +1,1 @@
+"""Generation jobs: prompts, the pipeline and the job lifecycle."""

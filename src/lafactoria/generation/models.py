@@ -1,0 +1,56 @@
+"""The generation job table and its status vocabulary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from lafactoria.db.types import UTCDateTime, new_id, utcnow
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class GenerationJob(SQLModel, table=True):
+    __tablename__ = "generation_jobs"
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE", max_length=32)
+    status: str = Field(sa_type=String(16), index=True, default=JobStatus.QUEUED.value)
+    content_type: str = Field(sa_type=String(32))
+    audience_level: str = Field(sa_type=String(32))
+    topic: str = Field(max_length=500)
+    additional_requirements: str | None = Field(default=None, sa_type=Text)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    content_id: str | None = Field(
+        default=None, foreign_key="contents.id", ondelete="SET NULL", max_length=32
+    )
+    error_code: str | None = Field(default=None, max_length=64)
+    error_message: str | None = Field(default=None, sa_type=Text)
+    # One entry per provider attempt: provider, model, outcome, error code, latency, tokens.
+    attempts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    # The last event sequence written, so a late subscriber after a restart still gets the
+    # terminal event under its real number.
+    last_sequence: int = 0
+    # How many times a worker has started the job; bounds re-runs after crashes.
+    run_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

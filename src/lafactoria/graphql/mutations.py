@@ -1,0 +1,202 @@
+"""Root mutation fields. Expected failures come back as ``userErrors`` in the payload;
+authentication failures, malformed IDs and bugs are top-level errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from lafactoria.content.enums import AudienceLevel, ContentType
+from lafactoria.errors import LaFactoriaError
+from lafactoria.generation.commands import GenerateCommand
+from lafactoria.graphql.context import Context
+from lafactoria.graphql.ids import decode_id
+from lafactoria.graphql.types.auth import ApiKey, User
+from lafactoria.graphql.types.common import UserError, is_payload_error
+from lafactoria.graphql.types.jobs import GenerationJob
+
+Info = strawberry.Info[Context, None]
+
+
+def _user_errors(error: LaFactoriaError) -> list[UserError]:
+    if not is_payload_error(error):
+        raise error
+    return [UserError.from_error(error)]
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+
+
+@strawberry.type
+class AuthPayload:
+    user: User | None = None
+    access_token: str | None = strawberry.field(
+        default=None, description="Send as 'Authorization: Bearer <accessToken>'."
+    )
+    expires_at: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateApiKeyInput:
+    name: str
+    expires_in_days: int | None = strawberry.field(
+        default=None, description="Lifetime in days; the key never expires when omitted."
+    )
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    api_key: ApiKey | None = None
+    secret: str | None = strawberry.field(
+        default=None, description="The whole key. Shown only now: store it safely."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RevokeApiKeyPayload:
+    api_key: ApiKey | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class GenerateContentInput:
+    topic: str = strawberry.field(description="What the content is about (1-200 characters).")
+    content_type: ContentType
+    audience_level: AudienceLevel
+    additional_requirements: str | None = strawberry.field(
+        default=None, description="Extra wishes, e.g. 'focus on photosynthesis' (up to 2000)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Repeat a request safely: the same key returns the same job."
+    )
+
+
+@strawberry.type
+class GenerateContentPayload:
+    job: GenerationJob | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CancelGenerationPayload:
+    job: GenerationJob | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteContentPayload:
+    deleted_id: strawberry.ID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create an account. Log in afterwards to get a token.")
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        try:
+            user = await info.context.services.auth.register(
+                email=input.email, password=input.password
+            )
+        except LaFactoriaError as error:
+            return AuthPayload(user_errors=_user_errors(error))
+        return AuthPayload(user=User.from_model(user))
+
+    @strawberry.mutation(description="Exchange an email and password for an access token.")
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+        try:
+            result = await info.context.services.auth.login(
+                email=input.email, password=input.password
+            )
+        except LaFactoriaError as error:
+            return AuthPayload(user_errors=_user_errors(error))
+        return AuthPayload(
+            user=User.from_model(result.user),
+            access_token=result.access_token.token,
+            expires_at=result.access_token.expires_at,
+        )
+
+    @strawberry.mutation(description="Create an API key; its secret is returned only once.")
+    async def create_api_key(
+        self,
+        info: Info,
+        input: CreateApiKeyInput,
+    ) -> CreateApiKeyPayload:
+        user_id = await info.context.user_id()
+        try:
+            created = await info.context.services.auth.create_api_key(
+                user_id=user_id, name=input.name, expires_in_days=input.expires_in_days
+            )
+        except LaFactoriaError as error:
+            return CreateApiKeyPayload(user_errors=_user_errors(error))
+        return CreateApiKeyPayload(
+            api_key=ApiKey.from_model(created.api_key), secret=created.secret
+        )
+
+    @strawberry.mutation(description="Revoke an API key at once.")
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> RevokeApiKeyPayload:
+        key_id = decode_id(id, "ApiKey")
+        user_id = await info.context.user_id()
+        try:
+            key = await info.context.services.auth.revoke_api_key(user_id=user_id, key_id=key_id)
+        except LaFactoriaError as error:
+            return RevokeApiKeyPayload(user_errors=_user_errors(error))
+        return RevokeApiKeyPayload(api_key=ApiKey.from_model(key))
+
+    @strawberry.mutation(
+        description="Start generating content. Returns the queued job at once; follow it "
+        "with the generationProgress subscription."
+    )
+    async def generate_content(
+        self,
+        info: Info,
+        input: GenerateContentInput,
+    ) -> GenerateContentPayload:
+        user_id = await info.context.user_id()
+        try:
+            command = GenerateCommand.create(
+                topic=input.topic,
+                content_type=input.content_type,
+                audience_level=input.audience_level,
+                additional_requirements=input.additional_requirements,
+                idempotency_key=input.idempotency_key,
+            )
+            job = await info.context.services.generation.submit(user_id=user_id, command=command)
+        except LaFactoriaError as error:
+            return GenerateContentPayload(user_errors=_user_errors(error))
+        return GenerateContentPayload(job=GenerationJob.from_model(job))
+
+    @strawberry.mutation(description="Cancel a queued or running job.")
+    async def cancel_generation(
+        self,
+        info: Info,
+        job_id: strawberry.ID,
+    ) -> CancelGenerationPayload:
+        raw_id = decode_id(job_id, "GenerationJob", field="jobId")
+        user_id = await info.context.user_id()
+        try:
+            job = await info.context.services.generation.cancel(user_id=user_id, job_id=raw_id)
+        except LaFactoriaError as error:
+            return CancelGenerationPayload(user_errors=_user_errors(error))
+        return CancelGenerationPayload(job=GenerationJob.from_model(job))
+
+    @strawberry.mutation(description="Delete one of the viewer's content items.")
+    async def delete_content(self, info: Info, id: strawberry.ID) -> DeleteContentPayload:
+        content_id = decode_id(id, "Content")
+        user_id = await info.context.user_id()
+        try:
+            await info.context.services.content.delete(user_id=user_id, content_id=content_id)
+        except LaFactoriaError as error:
+            return DeleteContentPayload(user_errors=_user_errors(error))
+        return DeleteContentPayload(deleted_id=id)

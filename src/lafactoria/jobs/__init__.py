@@ -1,0 +1,1 @@
+"""Job queues: where accepted generation jobs wait for a worker."""

@@ -1,0 +1,75 @@
+"""A real uvicorn server on a free loopback port, in a thread with its own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from lafactoria.app import create_app
+from lafactoria.providers.base import Provider
+from lafactoria.settings import Settings
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Test settings: isolated from the developer's environment and ``.env`` file."""
+    values: dict[str, Any] = {
+        "env": "test",
+        "data_dir": data_dir,
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "providers": ["offline"],
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class RunningServer:
+    app: FastAPI
+    settings: Settings
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.base_url}/graphql"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@contextmanager
+def run_server(
+    settings: Settings, *, providers: Sequence[Provider] | None = None
+) -> Iterator[RunningServer]:
+    app = create_app(settings, providers=providers)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, lifespan="on", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield RunningServer(app=app, settings=settings, port=port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
