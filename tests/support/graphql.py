@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
@@ -71,6 +72,13 @@ class GraphQLClient:
             except TransportQueryError as exc:
                 return Result(data=exc.data, errors=exc.errors)
         return Result(data=data, errors=None)
+
+    async def post_raw(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a body as is, for requests a GraphQL client refuses to send (bad syntax)."""
+        async with httpx.AsyncClient() as http:
+            response = await http.post(self.server.graphql_url, json=body, headers=self._headers())
+        decoded: dict[str, Any] = response.json()
+        return decoded
 
     async def data(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Execute and insist on success."""

@@ -1,0 +1,215 @@
+"""Bad input gets a clear, coded error and stores nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.graphql import GENERATE, GraphQLClient, register_user
+from tests.support.server import RunningServer
+
+JOBS = "query { generationJobs(first: 100) { totalCount } }"
+
+
+def generate_input(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "topic": "Photosynthesis",
+        "contentType": "QUIZ",
+        "audienceLevel": "HIGH_SCHOOL",
+    }
+    values.update(overrides)
+    return {"input": values}
+
+
+async def job_count(client: GraphQLClient) -> int:
+    count: int = (await client.data(JOBS))["generationJobs"]["totalCount"]
+    return count
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"topic": ""}, "topic", "topic must not be empty"),
+        ({"topic": "   \n "}, "topic", "topic must not be empty"),
+        ({"topic": "x" * 201}, "topic", "topic must be at most 200 characters"),
+        ({"topic": "Cells\x00"}, "topic", "topic must not contain control characters"),
+        (
+            {"additionalRequirements": "y" * 2001},
+            "additionalRequirements",
+            "additionalRequirements must be at most 2000 characters",
+        ),
+    ],
+)
+async def test_invalid_topic_is_a_user_error_and_stores_no_job(
+    server: RunningServer, overrides: dict[str, Any], field: str, message: str
+) -> None:
+    client = await register_user(server)
+
+    data = await client.data(GENERATE, generate_input(**overrides))
+
+    assert data["generateContent"] == {
+        "job": None,
+        "userErrors": [{"field": field, "message": message, "code": "INVALID_INPUT"}],
+    }
+    assert await job_count(client) == 0
+
+
+async def test_topic_length_counts_characters_not_bytes(server: RunningServer) -> None:
+    client = await register_user(server)
+    topic = "光合作用と🌱" * 28  # 196 characters, far more than 200 bytes
+
+    data = await client.data(GENERATE, generate_input(topic=topic))
+
+    assert data["generateContent"]["userErrors"] == []
+    assert data["generateContent"]["job"]["topic"] == topic
+
+
+async def test_unknown_enum_value_is_bad_user_input(server: RunningServer) -> None:
+    client = await register_user(server)
+
+    result = await client.execute(GENERATE, generate_input(contentType="ESSAY"))
+
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors is not None
+    assert "ESSAY" in result.errors[0]["message"]
+    assert await job_count(client) == 0
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    [
+        "not-an-id",
+        "",
+        "Q29udGVudA",  # "Content" with no raw id
+        "VXNlcjpzb21lb25l",  # a User ID where a Content ID belongs
+        "Q29udGVudDo8c2NyaXB0Pg",  # "Content:<script>"
+    ],
+)
+async def test_malformed_ids_are_bad_user_input(server: RunningServer, bad_id: str) -> None:
+    client = await register_user(server)
+
+    result = await client.execute("query Q($id: ID!) { content(id: $id) { id } }", {"id": bad_id})
+
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors is not None
+    assert result.errors[0]["extensions"]["field"] == "id"
+    assert result.errors[0]["path"] == ["content"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "query { viewer { id } }",
+        "query { contents(first: 1) { totalCount } }",
+        "query { apiKeys { id } }",
+        GENERATE,
+    ],
+)
+async def test_missing_credentials_are_unauthenticated(
+    server: RunningServer, document: str
+) -> None:
+    result = await GraphQLClient(server).execute(document, generate_input())
+
+    assert result.codes == ["UNAUTHENTICATED"]
+
+
+async def test_garbage_token_is_unauthenticated(server: RunningServer) -> None:
+    result = await GraphQLClient(server, "not.a.jwt").execute("query { viewer { id } }")
+
+    assert result.codes == ["UNAUTHENTICATED"]
+    assert result.errors is not None
+    assert result.errors[0]["message"] == "the access token is not valid"
+
+
+@pytest.mark.parametrize("first", [0, -1, 101])
+async def test_page_size_out_of_range_is_bad_user_input(server: RunningServer, first: int) -> None:
+    client = await register_user(server)
+
+    result = await client.execute(
+        "query Q($first: Int!) { contents(first: $first) { totalCount } }", {"first": first}
+    )
+
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors is not None
+    assert result.errors[0]["message"] == "first must be between 1 and 100"
+
+
+async def test_malformed_cursor_is_bad_user_input(server: RunningServer) -> None:
+    client = await register_user(server)
+
+    result = await client.execute('query { contents(first: 5, after: "bm9wZQ") { totalCount } }')
+
+    assert result.codes == ["BAD_USER_INPUT"]
+
+
+async def test_syntax_and_validation_errors_are_coded(server: RunningServer) -> None:
+    client = await register_user(server)
+
+    syntax = await client.post_raw({"query": "query { viewer { id }"})
+    unknown_field = await client.execute("query { viewer { shoeSize } }")
+
+    assert [e["extensions"]["code"] for e in syntax["errors"]] == ["GRAPHQL_PARSE_FAILED"]
+    assert unknown_field.codes == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "field"),
+    [
+        ("not-an-email", "long enough password", "email"),
+        ("someone@example.org", "short", "password"),
+    ],
+)
+async def test_registration_input_is_checked(
+    server: RunningServer, email: str, password: str, field: str
+) -> None:
+    register = """
+    mutation R($input: RegisterInput!) {
+      register(input: $input) { user { id } userErrors { field code } }
+    }
+    """
+    data = await GraphQLClient(server).data(
+        register, {"input": {"email": email, "password": password}}
+    )
+
+    assert data["register"] == {
+        "user": None,
+        "userErrors": [{"field": field, "code": "INVALID_INPUT"}],
+    }
+
+
+async def test_duplicate_registration_differs_only_in_case(server: RunningServer) -> None:
+    await register_user(server, email="grace@example.org")
+    register = """
+    mutation R($input: RegisterInput!) {
+      register(input: $input) { user { id } userErrors { field code } }
+    }
+    """
+
+    data = await GraphQLClient(server).data(
+        register, {"input": {"email": " GRACE@example.org", "password": "another good password"}}
+    )
+
+    assert data["register"]["userErrors"] == [{"field": "email", "code": "CONFLICT"}]
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(
+    server: RunningServer,
+) -> None:
+    await register_user(server, email="alan@example.org")
+    login = """
+    mutation L($input: LoginInput!) {
+      login(input: $input) { accessToken userErrors { field message code } }
+    }
+    """
+    anonymous = GraphQLClient(server)
+
+    wrong_password = await anonymous.data(
+        login, {"input": {"email": "alan@example.org", "password": "not the password"}}
+    )
+    unknown_email = await anonymous.data(
+        login, {"input": {"email": "nobody@example.org", "password": "not the password"}}
+    )
+
+    assert wrong_password == unknown_email
+    assert wrong_password["login"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
