@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -20,8 +20,12 @@ def emulator_server() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-async def emulator(emulator_server: Emulator) -> AsyncIterator[Emulator]:
-    """The emulated Anthropic and OpenAI APIs, with no scripts and no recorded calls."""
+def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
+    """The emulated Anthropic and OpenAI APIs, with no scripts and no recorded calls.
+
+    Synchronous on purpose: the server lives in its own thread, so this fixture suits tests
+    on any event-loop scope.
+    """
     emulator_server.reset()
     yield emulator_server
     emulator_server.reset()

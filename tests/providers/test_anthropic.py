@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from lafactoria.errors import ProviderError
 from lafactoria.providers.anthropic import AnthropicProvider
@@ -57,9 +58,15 @@ def make_provider(
     )
 
 
-@pytest.fixture
-async def provider(emulator: Emulator) -> AsyncIterator[AnthropicProvider]:
-    provider = make_provider(emulator)
+# One event loop and one shared provider per module: building an SDK client loads the TLS
+# trust store (~50 ms), which would otherwise dominate this suite. Tests that need other
+# settings build their own provider.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def provider(emulator_server: Emulator) -> AsyncIterator[AnthropicProvider]:
+    provider = make_provider(emulator_server)
     yield provider
     await provider.aclose()
 
@@ -91,7 +98,7 @@ async def failure(provider: AnthropicProvider) -> tuple[list[str], ProviderError
     return deltas, caught.value
 
 
-def test_implements_the_provider_protocol(provider: AnthropicProvider) -> None:
+async def test_implements_the_provider_protocol(provider: AnthropicProvider) -> None:
     checked: Provider = provider  # mypy verifies the structural match
 
     assert (checked.name, checked.model) == ("anthropic", MODEL)

@@ -9,12 +9,9 @@ the API key.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import email.utils
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator, Mapping
-from datetime import UTC, datetime
-from typing import TypeVar
+from collections.abc import AsyncGenerator, Iterator
+from typing import Any
 
 import anthropic
 import httpx2  # The SDK's transport: its read errors escape unwrapped while a stream is read.
@@ -46,9 +43,16 @@ from lafactoria.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from lafactoria.providers.transport import (
+    AttemptClock,
+    build_http_client,
+    error_class_for_status,
+    http_timeout,
+    redact,
+    refine_rejection,
+    retry_after,
+)
 from lafactoria.settings import ProviderTimeouts
-
-_T = TypeVar("_T")
 
 _FINISHED = frozenset({"end_turn", "tool_use", "stop_sequence"})
 # Both mean the answer was cut by a token limit, not finished.
@@ -93,7 +97,8 @@ class AnthropicProvider:
             base_url=base_url,
             # The failover chain owns retries so that one budget governs every attempt.
             max_retries=0,
-            timeout=_http_timeout(timeouts),
+            timeout=http_timeout(timeouts),
+            http_client=build_http_client(anthropic.DefaultAsyncHttpxClient, timeouts),
         )
 
     @property
@@ -114,14 +119,14 @@ class AnthropicProvider:
         An async generator, so a caller that stops early can ``aclose()`` it to release the
         connection at once.
         """
-        clock = _AttemptClock(self._name, self._timeouts)
+        clock = AttemptClock(self._name, self._timeouts)
         with self._errors_translated():
             events = await clock.wait(
                 self._client.messages.create(
                     model=self._model,
                     max_tokens=request.max_tokens,
                     system=request.system,
-                    messages=[{"role": "user", "content": request.prompt}],
+                    messages=_messages(request),
                     tools=[
                         {
                             "name": request.schema_name,
@@ -130,19 +135,20 @@ class AnthropicProvider:
                         }
                     ],
                     tool_choice={"type": "tool", "name": request.schema_name},
-                    # No temperature: this SDK no longer sends one, and the API default suits.
+                    # No temperature: this SDK's ``messages.create`` no longer takes one.
                     stream=True,
                 )
             )
             try:
-                async for chunk in self._read(events, clock):
-                    yield chunk
+                async with contextlib.aclosing(self._read(events, clock)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
             finally:
                 await events.close()
 
     async def _read(
-        self, events: anthropic.AsyncStream[RawMessageStreamEvent], clock: _AttemptClock
-    ) -> AsyncIterator[StreamChunk]:
+        self, events: anthropic.AsyncStream[RawMessageStreamEvent], clock: AttemptClock
+    ) -> AsyncGenerator[StreamChunk, None]:
         parts: list[str] = []
         model = self._model
         input_tokens = output_tokens = 0
@@ -222,6 +228,8 @@ class AnthropicProvider:
             ) from None
 
     def _from_status(self, exc: anthropic.APIStatusError) -> ProviderError:
+        # Classified from the body first: an in-band ``error`` event arrives inside an HTTP 200,
+        # and a proxy may relay ``overloaded_error`` under another status.
         status = exc.status_code
         error_type = exc.type or ""
         in_band = status < 400
@@ -237,92 +245,20 @@ class AnthropicProvider:
         elif status == 429 and exc.error_code in _SPEND_LIMIT_CODES:
             error_class = ProviderMisconfigured
         else:
-            error_class = _by_status(status)
+            error_class = error_class_for_status(status)
+        error_class = refine_rejection(error_class, exc.error_code, exc.api_message)
         if error_class is ProviderRateLimited:
-            return ProviderRateLimited(message, retry_after=_retry_after(exc.response.headers))
+            return ProviderRateLimited(message, retry_after=retry_after(exc.response.headers))
         return error_class(message)
 
     def _redact(self, text: str) -> str:
-        # Placeholder keys are not secrets, and replacing a short one would garble the text.
-        if len(self._api_key) >= 8:
-            return text.replace(self._api_key, "[redacted]")
-        return text
+        return redact(text, self._api_key)
 
 
-def _by_status(status: int) -> type[ProviderError]:
-    if status in (401, 402, 403, 404):
-        # Bad key, no access, no credit or an unknown model: this provider cannot serve anyone.
-        return ProviderMisconfigured
-    if status == 429:
-        return ProviderRateLimited
-    if status in (400, 413, 422):
-        # Includes "prompt is too long": the same request would fail on every attempt here.
-        return ProviderRejected
-    return ProviderUnavailable
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    with contextlib.suppress(ValueError):
-        if (millis := headers.get("retry-after-ms")) is not None:
-            return max(float(millis) / 1000, 0.0)
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    with contextlib.suppress(ValueError):
-        return max(float(raw), 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def _http_timeout(timeouts: ProviderTimeouts) -> anthropic.Timeout:
-    # The socket read timeout also bounds the wait for the first byte, so it must not be shorter
-    # than the first-token deadline; the exact first-token and idle deadlines are the clock's.
-    read = max(timeouts.idle_seconds, timeouts.first_token_seconds)
-    return anthropic.Timeout(
-        connect=timeouts.connect_seconds,
-        read=read,
-        write=timeouts.idle_seconds,
-        pool=timeouts.connect_seconds,
-    )
-
-
-class _AttemptClock:
-    """The deadlines of one attempt: first token, silence between events, and the total."""
-
-    def __init__(self, provider: str, timeouts: ProviderTimeouts) -> None:
-        self._provider = provider
-        self._timeouts = timeouts
-        self._loop = asyncio.get_running_loop()
-        started = self._loop.time()
-        self._first_token_at = started + timeouts.first_token_seconds
-        self._attempt_at = started + timeouts.attempt_seconds
-        self._streaming = False
-
-    def text_arrived(self) -> None:
-        self._streaming = True
-
-    async def wait(self, awaitable: Awaitable[_T]) -> _T:
-        """Await one step of the attempt, raising ``ProviderTimeout`` past its deadline."""
-        # A deadline per await, not one around the whole generator: a timeout scope must not
-        # stay open across ``yield``, where it would cancel the consumer's code instead.
-        t = self._timeouts
-        if self._streaming:
-            at, reason = self._loop.time() + t.idle_seconds, f"no data for {t.idle_seconds:g}s"
-        else:
-            at, reason = self._first_token_at, f"no first token in {t.first_token_seconds:g}s"
-        if self._attempt_at <= at:
-            at, reason = self._attempt_at, f"attempt took over {t.attempt_seconds:g}s"
-        scope = asyncio.timeout_at(at)
-        try:
-            async with scope:
-                return await awaitable
-        except TimeoutError:
-            if scope.expired():
-                raise ProviderTimeout(f"{self._provider}: {reason}") from None
-            raise
+def _messages(request: GenerationRequest) -> list[Any]:
+    """The user's prompt, then each earlier answer and the feedback on it."""
+    messages: list[Any] = [{"role": "user", "content": request.prompt}]
+    for revision in request.revisions:
+        messages.append({"role": "assistant", "content": revision.answer or "(no answer)"})
+        messages.append({"role": "user", "content": revision.feedback})
+    return messages

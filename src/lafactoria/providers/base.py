@@ -3,6 +3,8 @@
 An adapter turns a :class:`GenerationRequest` into a stream of :class:`TextDelta` chunks that
 ends with exactly one :class:`Completion`. Anything that goes wrong is raised as a
 :mod:`lafactoria.providers.errors` exception; SDK exceptions are translated inside the adapter.
+Adapters implement ``stream`` as an async generator, so a caller that gives up on an attempt can
+``aclose()`` it and release the connection at once instead of when it is garbage-collected.
 """
 
 from __future__ import annotations
@@ -13,8 +15,20 @@ from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class Revision:
+    """An earlier answer and what was wrong with it, sent back so the model can fix it."""
+
+    answer: str
+    feedback: str
+
+
+@dataclass(frozen=True, slots=True)
 class GenerationRequest:
-    """What to ask a provider for. ``json_schema`` describes the expected JSON answer."""
+    """What to ask a provider for. ``json_schema`` describes the expected JSON answer.
+
+    ``revisions`` continue the conversation: each earlier answer is sent as the assistant's
+    turn and its feedback as the user's reply, in order (a repair after invalid output).
+    """
 
     system: str
     prompt: str
@@ -22,6 +36,7 @@ class GenerationRequest:
     json_schema: dict[str, Any]
     max_tokens: int = 4096
     temperature: float = 0.7
+    revisions: tuple[Revision, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,9 @@ exception whose message never holds the API key.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import email.utils
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator, Mapping
-from datetime import UTC, datetime
-from typing import TypeVar
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2  # The SDK's transport, caught too in case an error escapes the SDK's wrapping.
@@ -29,6 +26,7 @@ from lafactoria.providers.base import (
     Usage,
 )
 from lafactoria.providers.errors import (
+    ContextTooLong,
     OutputInvalid,
     OutputTruncated,
     ProviderMisconfigured,
@@ -37,9 +35,16 @@ from lafactoria.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from lafactoria.providers.transport import (
+    AttemptClock,
+    build_http_client,
+    error_class_for_status,
+    http_timeout,
+    redact,
+    refine_rejection,
+    retry_after,
+)
 from lafactoria.settings import ProviderTimeouts
-
-_T = TypeVar("_T")
 
 # Local servers ignore the key, but the SDK refuses to start without one.
 _PLACEHOLDER_KEY = "not-needed"
@@ -62,7 +67,7 @@ _BY_ERROR_KIND: dict[str, type[ProviderError]] = {
     "permission_error": ProviderMisconfigured,
     "model_not_found": ProviderMisconfigured,
     "invalid_request_error": ProviderRejected,
-    "context_length_exceeded": ProviderRejected,
+    "context_length_exceeded": ContextTooLong,
     "content_filter": ProviderRejected,
 }
 
@@ -91,7 +96,8 @@ class OpenAIProvider:
             base_url=base_url,
             # The failover chain owns retries so that one budget governs every attempt.
             max_retries=0,
-            timeout=_http_timeout(timeouts),
+            timeout=http_timeout(timeouts),
+            http_client=build_http_client(openai.DefaultAsyncHttpxClient, timeouts),
         )
 
     @property
@@ -112,15 +118,12 @@ class OpenAIProvider:
         An async generator, so a caller that stops early can ``aclose()`` it to release the
         connection at once.
         """
-        clock = _AttemptClock(self._name, self._timeouts)
+        clock = AttemptClock(self._name, self._timeouts)
         with self._errors_translated():
-            chunks = await clock.wait(
+            stream = await clock.wait(
                 self._client.chat.completions.create(
                     model=self._model,
-                    messages=[
-                        {"role": "system", "content": request.system},
-                        {"role": "user", "content": request.prompt},
-                    ],
+                    messages=_messages(request),
                     response_format={
                         "type": "json_schema",
                         "json_schema": {
@@ -139,14 +142,15 @@ class OpenAIProvider:
                 )
             )
             try:
-                async for chunk in self._read(chunks, clock):
-                    yield chunk
+                async with contextlib.aclosing(self._read(stream, clock)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
             finally:
-                await chunks.close()
+                await stream.close()
 
     async def _read(
-        self, chunks: openai.AsyncStream[ChatCompletionChunk], clock: _AttemptClock
-    ) -> AsyncIterator[StreamChunk]:
+        self, chunks: openai.AsyncStream[ChatCompletionChunk], clock: AttemptClock
+    ) -> AsyncGenerator[StreamChunk, None]:
         parts: list[str] = []
         refusal: list[str] = []
         model = self._model
@@ -235,21 +239,33 @@ class OpenAIProvider:
             # A 429 for an exhausted quota: waiting will not help, so skip the provider.
             error_class: type[ProviderError] = ProviderMisconfigured
         elif status is not None and status >= 400:
-            error_class = _by_status(status)
+            error_class = error_class_for_status(status)
         else:
             error_class = _BY_ERROR_KIND.get(exc.code or "") or _BY_ERROR_KIND.get(
                 exc.type or "", ProviderUnavailable
             )
+        error_class = refine_rejection(
+            error_class, exc.code, server_message if isinstance(server_message, str) else None
+        )
         if error_class is ProviderRateLimited:
-            retry_after = _retry_after(headers) if headers is not None else None
-            return ProviderRateLimited(message, retry_after=retry_after)
+            wait = retry_after(headers) if headers is not None else None
+            return ProviderRateLimited(message, retry_after=wait)
         return error_class(message)
 
     def _redact(self, text: str) -> str:
-        # Placeholder keys are not secrets, and replacing a short one would garble the text.
-        if len(self._api_key) >= 8:
-            return text.replace(self._api_key, "[redacted]")
-        return text
+        return redact(text, self._api_key)
+
+
+def _messages(request: GenerationRequest) -> list[Any]:
+    """System and user prompt, then each earlier answer and the feedback on it."""
+    messages: list[Any] = [
+        {"role": "system", "content": request.system},
+        {"role": "user", "content": request.prompt},
+    ]
+    for revision in request.revisions:
+        messages.append({"role": "assistant", "content": revision.answer})
+        messages.append({"role": "user", "content": revision.feedback})
+    return messages
 
 
 def _is_openai_platform(base_url: str | None) -> bool:
@@ -257,82 +273,3 @@ def _is_openai_platform(base_url: str | None) -> bool:
         return True
     host = urlsplit(base_url).hostname or ""
     return host == "openai.com" or host.endswith((".openai.com", ".openai.azure.com"))
-
-
-def _by_status(status: int) -> type[ProviderError]:
-    if status in (401, 402, 403, 404):
-        # Bad key, no access, no credit or an unknown model: this provider cannot serve anyone.
-        return ProviderMisconfigured
-    if status == 429:
-        return ProviderRateLimited
-    if status in (400, 413, 422):
-        # Includes context_length_exceeded: the same request would fail on every attempt here.
-        return ProviderRejected
-    return ProviderUnavailable
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    with contextlib.suppress(ValueError):
-        if (millis := headers.get("retry-after-ms")) is not None:
-            return max(float(millis) / 1000, 0.0)
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    with contextlib.suppress(ValueError):
-        return max(float(raw), 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def _http_timeout(timeouts: ProviderTimeouts) -> openai.Timeout:
-    # The socket read timeout also bounds the wait for the first byte, so it must not be shorter
-    # than the first-token deadline; the exact first-token and idle deadlines are the clock's.
-    read = max(timeouts.idle_seconds, timeouts.first_token_seconds)
-    return openai.Timeout(
-        connect=timeouts.connect_seconds,
-        read=read,
-        write=timeouts.idle_seconds,
-        pool=timeouts.connect_seconds,
-    )
-
-
-class _AttemptClock:
-    """The deadlines of one attempt: first token, silence between chunks, and the total."""
-
-    def __init__(self, provider: str, timeouts: ProviderTimeouts) -> None:
-        self._provider = provider
-        self._timeouts = timeouts
-        self._loop = asyncio.get_running_loop()
-        started = self._loop.time()
-        self._first_token_at = started + timeouts.first_token_seconds
-        self._attempt_at = started + timeouts.attempt_seconds
-        self._streaming = False
-
-    def text_arrived(self) -> None:
-        self._streaming = True
-
-    async def wait(self, awaitable: Awaitable[_T]) -> _T:
-        """Await one step of the attempt, raising ``ProviderTimeout`` past its deadline."""
-        # A deadline per await, not one around the whole generator: a timeout scope must not
-        # stay open across ``yield``, where it would cancel the consumer's code instead.
-        t = self._timeouts
-        if self._streaming:
-            at, reason = self._loop.time() + t.idle_seconds, f"no data for {t.idle_seconds:g}s"
-        else:
-            at, reason = self._first_token_at, f"no first token in {t.first_token_seconds:g}s"
-        if self._attempt_at <= at:
-            at, reason = self._attempt_at, f"attempt took over {t.attempt_seconds:g}s"
-        scope = asyncio.timeout_at(at)
-        try:
-            async with scope:
-                return await awaitable
-        except TimeoutError:
-            if scope.expired():
-                raise ProviderTimeout(f"{self._provider}: {reason}") from None
-            raise
