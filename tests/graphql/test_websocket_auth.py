@@ -58,15 +58,14 @@ async def test_bad_credentials_on_legacy_protocol_get_a_connection_error(
     assert reply["type"] == "connection_error"
 
 
-@pytest.mark.parametrize("subprotocol", [GRAPHQL_TRANSPORT_WS, GRAPHQL_WS])
-async def test_subscribing_without_credentials_is_unauthenticated(
-    server: RunningServer, subprotocol: str
+async def test_subscribing_without_credentials_on_legacy_protocol_is_unauthenticated(
+    server: RunningServer,
 ) -> None:
     owner = await register_user(server)
     job_id = await queued_job(owner)
 
     with pytest.raises(TransportQueryError) as raised:
-        await GraphQLClient(server).collect(PROGRESS, {"jobId": job_id}, subprotocol=subprotocol)
+        await GraphQLClient(server).collect(PROGRESS, {"jobId": job_id}, subprotocol=GRAPHQL_WS)
 
     assert raised.value.errors is not None
     assert [e["extensions"]["code"] for e in raised.value.errors] == ["UNAUTHENTICATED"]

@@ -14,10 +14,11 @@ from lafactoria.events.models import EventData, JobEvent
 
 
 class _JobLog:
-    __slots__ = ("base_sequence", "events", "progress", "wakeup")
+    __slots__ = ("base_sequence", "events", "followers", "progress", "wakeup")
 
     def __init__(self, base_sequence: int) -> None:
         self.base_sequence = base_sequence
+        self.followers = 0
         self.events: list[JobEvent] = []
         self.progress = 0.0
         self.wakeup = asyncio.Event()
@@ -57,6 +58,9 @@ class MemoryEventLog:
             )
         return event
 
+    def forget(self, job_id: str) -> None:
+        self._logs.pop(job_id, None)
+
     def last_sequence(self, job_id: str) -> int | None:
         log = self._logs.get(job_id)
         return None if log is None else log.last_sequence
@@ -67,15 +71,23 @@ class MemoryEventLog:
             return None
         return self._follow(log, after_sequence)
 
+    def follower_count(self, job_id: str) -> int:
+        log = self._logs.get(job_id)
+        return 0 if log is None else log.followers
+
     async def _follow(self, log: _JobLog, after_sequence: int) -> AsyncIterator[JobEvent]:
         index = max(0, after_sequence - log.base_sequence)
-        while True:
-            while index < len(log.events):
-                event = log.events[index]
-                index += 1
-                yield event
-                if event.is_terminal:
+        log.followers += 1
+        try:
+            while True:
+                while index < len(log.events):
+                    event = log.events[index]
+                    index += 1
+                    yield event
+                    if event.is_terminal:
+                        return
+                if log.events and log.events[-1].is_terminal:
                     return
-            if log.events and log.events[-1].is_terminal:
-                return
-            await log.wakeup.wait()
+                await log.wakeup.wait()
+        finally:
+            log.followers -= 1

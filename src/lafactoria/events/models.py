@@ -68,6 +68,14 @@ class EventLog(Protocol):
         """Make sure a log exists for the job, numbering on from ``start_sequence``."""
         ...
 
+    def follower_count(self, job_id: str) -> int:
+        """Subscribers following the job's log in this process right now."""
+        ...
+
+    def forget(self, job_id: str) -> None:
+        """Drop a job's log at once (its job was never accepted)."""
+        ...
+
     def last_sequence(self, job_id: str) -> int | None:
         """The sequence of the newest event, or ``None`` when no log is held for the job."""
         ...

@@ -39,6 +39,11 @@ class GenerationJob(SQLModel, table=True):
     topic: str = Field(max_length=500)
     additional_requirements: str | None = Field(default=None, sa_type=Text)
     idempotency_key: str | None = Field(default=None, max_length=128)
+    # Jobs created together by one bulk request share this id.
+    batch_id: str | None = Field(default=None, index=True, max_length=32)
+    # The requested shape (card count, podcast format and length) and, for a revision, the
+    # item being rewritten: ``generation.commands.GenerateCommand.options_json``.
+    options: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     content_id: str | None = Field(
         default=None, foreign_key="contents.id", ondelete="SET NULL", max_length=32
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,12 +50,11 @@ async def list_jobs(
     *,
     user_id: str,
     status: JobStatus | None,
+    batch_id: str | None,
     after: PageKey | None,
     limit: int,
 ) -> list[GenerationJob]:
-    conditions = [col(GenerationJob.user_id) == user_id]
-    if status is not None:
-        conditions.append(col(GenerationJob.status) == status.value)
+    conditions = _list_conditions(user_id, status, batch_id)
     if after is not None:
         conditions.append(after_key(col(GenerationJob.created_at), col(GenerationJob.id), after))
     result = await session.exec(
@@ -67,12 +66,30 @@ async def list_jobs(
     return list(result.all())
 
 
-async def count_jobs(session: AsyncSession, *, user_id: str, status: JobStatus | None) -> int:
-    query = select(func.count()).select_from(GenerationJob).where(GenerationJob.user_id == user_id)
-    if status is not None:
-        query = query.where(GenerationJob.status == status.value)
-    result = await session.exec(query)
+async def count_jobs(
+    session: AsyncSession, *, user_id: str, status: JobStatus | None, batch_id: str | None
+) -> int:
+    result = await session.exec(
+        select(func.count())
+        .select_from(GenerationJob)
+        .where(*_list_conditions(user_id, status, batch_id))
+    )
     return int(result.one())
+
+
+def _list_conditions(
+    user_id: str, status: JobStatus | None, batch_id: str | None
+) -> list[ColumnElement[bool]]:
+    conditions = [col(GenerationJob.user_id) == user_id]
+    if status is not None:
+        conditions.append(col(GenerationJob.status) == status.value)
+    if batch_id is not None:
+        conditions.append(col(GenerationJob.batch_id) == batch_id)
+    return conditions
+
+
+async def delete_jobs(session: AsyncSession, *, job_ids: list[str]) -> None:
+    await session.exec(delete(GenerationJob).where(col(GenerationJob.id).in_(job_ids)))
 
 
 async def claim_job(session: AsyncSession, *, job_id: str, started_at: datetime) -> bool:

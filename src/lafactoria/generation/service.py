@@ -10,36 +10,48 @@ follows for subscribers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
-from lafactoria.content.bodies import Body, parse_body
+from lafactoria.content import quality
+from lafactoria.content import repository as content_repository
+from lafactoria.content.bodies import Body, BodySpec, parse_body
 from lafactoria.content.enums import AudienceLevel, ContentType
 from lafactoria.content.markdown import render_markdown
 from lafactoria.content.models import Content
 from lafactoria.db.engine import Database
-from lafactoria.db.types import utcnow
-from lafactoria.errors import Conflict, LimitExceeded, NotFound
+from lafactoria.db.types import new_id, utcnow
+from lafactoria.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from lafactoria.events.models import EventData, EventKind, EventLog, JobEvent
 from lafactoria.generation import repository
-from lafactoria.generation.commands import GenerateCommand
+from lafactoria.generation.commands import GenerateCommand, Revision, read_options
 from lafactoria.generation.models import GenerationJob, JobStatus
 from lafactoria.generation.parsing import extract_json
-from lafactoria.generation.prompts import build_prompt
-from lafactoria.jobs.base import JobQueue
+from lafactoria.generation.prompts import Draft, build_prompt
+from lafactoria.jobs.base import JobQueue, QueuedJob
+from lafactoria.observability.metrics import Metrics
 from lafactoria.pagination import Page, PageKey
-from lafactoria.providers.base import Completion
-from lafactoria.providers.failover import AttemptRecord, FailoverChain, GenerationFailed
+from lafactoria.providers.base import Completion, GenerationRequest
+from lafactoria.providers.base import Revision as Followup
+from lafactoria.providers.failover import (
+    AttemptListener,
+    AttemptRecord,
+    ChainResult,
+    FailoverChain,
+    GenerationFailed,
+)
 
 log = structlog.get_logger(__name__)
 
 # A job interrupted this many times (process killed mid-run) is failed instead of re-run, so a
 # job that crashes its worker cannot crash every restart.
 MAX_RUNS = 3
+MAX_BATCH_SIZE = 10
 # Text is published in batches: at most one text event per interval unless a batch grows past
 # the size, so a fast stream does not flood subscribers with one event per token.
 _TEXT_FLUSH_SECONDS = 0.05
@@ -62,57 +74,82 @@ class GenerationService:
         queue: JobQueue,
         chain: FailoverChain,
         max_output_tokens: int,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._events = events
         self._queue = queue
         self._chain = chain
         self._max_output_tokens = max_output_tokens
+        self._metrics = metrics or Metrics()
 
     # -- accepting work -------------------------------------------------------------------
 
     async def submit(self, *, user_id: str, command: GenerateCommand) -> GenerationJob:
         """Store a QUEUED job and enqueue it; the same idempotency key returns the same job."""
-        job = GenerationJob(
-            user_id=user_id,
-            topic=command.topic,
-            content_type=command.content_type.value,
-            audience_level=command.audience_level.value,
-            additional_requirements=command.additional_requirements,
-            idempotency_key=command.idempotency_key,
-            last_sequence=1,
-        )
+        if command.idempotency_key:
+            existing = await self._find_by_key(user_id, command.idempotency_key)
+            if existing is not None:
+                return existing
         try:
-            async with self._db.write() as session:
-                if command.idempotency_key:
-                    existing = await repository.get_job_by_idempotency_key(
-                        session, user_id=user_id, key=command.idempotency_key
-                    )
-                    if existing is not None:
-                        return existing
-                session.add(job)
+            jobs = await self._accept(user_id, [command], batch_id=None)
         except IntegrityError:
-            # A concurrent request with the same key committed first; return its job.
-            async with self._db.read() as session:
-                existing = await repository.get_job_by_idempotency_key(
-                    session, user_id=user_id, key=command.idempotency_key or ""
-                )
+            # A concurrent request with the same key committed first: that job is the answer.
+            existing = await self._find_by_key(user_id, command.idempotency_key or "")
             if existing is None:
                 raise
             return existing
+        return jobs[0]
 
-        await self._events.open(job.id, start_sequence=0)
-        await self._events.publish(
-            job.id, EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, "queued")
-        )
+    async def submit_batch(
+        self, *, user_id: str, commands: Sequence[GenerateCommand]
+    ) -> tuple[str, list[GenerationJob]]:
+        """One job per command, grouped by a new batch id; all are accepted or none."""
+        if not 1 <= len(commands) <= MAX_BATCH_SIZE:
+            raise InvalidInput(f"give 1 to {MAX_BATCH_SIZE} topics", field="topics")
+        batch_id = new_id()
+        return batch_id, await self._accept(user_id, commands, batch_id=batch_id)
+
+    async def _find_by_key(self, user_id: str, key: str) -> GenerationJob | None:
+        async with self._db.read() as session:
+            return await repository.get_job_by_idempotency_key(session, user_id=user_id, key=key)
+
+    async def _accept(
+        self, user_id: str, commands: Sequence[GenerateCommand], *, batch_id: str | None
+    ) -> list[GenerationJob]:
+        jobs = [
+            GenerationJob(
+                user_id=user_id,
+                topic=command.topic,
+                content_type=command.content_type.value,
+                audience_level=command.audience_level.value,
+                additional_requirements=command.additional_requirements,
+                idempotency_key=command.idempotency_key,
+                batch_id=batch_id,
+                options=command.options_json(),
+                last_sequence=1,
+            )
+            for command in commands
+        ]
+        async with self._db.write() as session:
+            session.add_all(jobs)
+        # QUEUED is published before the job can reach a worker, so it is always sequence 1.
+        for job in jobs:
+            await self._events.open(job.id, start_sequence=0)
+            await self._events.publish(
+                job.id, EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, "queued")
+            )
         try:
-            self._queue.enqueue(job.id)
+            self._queue.enqueue([QueuedJob(job_id=job.id, owner=user_id) for job in jobs])
         except LimitExceeded:
             async with self._db.write() as session:
-                await session.delete(job)
+                await repository.delete_jobs(session, job_ids=[job.id for job in jobs])
+            for job in jobs:
+                self._events.forget(job.id)
             raise
-        log.info("job_queued", job_id=job.id, user_id=user_id, content_type=job.content_type)
-        return job
+        for job in jobs:
+            log.info("job_queued", job_id=job.id, user_id=user_id, batch_id=batch_id)
+        return jobs
 
     async def cancel(self, *, user_id: str, job_id: str) -> GenerationJob:
         """Cancel a queued or running job; a finished job is reported as a conflict."""
@@ -155,13 +192,26 @@ class GenerationService:
         return {job.id: job for job in jobs}
 
     async def list_jobs(
-        self, *, user_id: str, status: JobStatus | None, after: PageKey | None, first: int
+        self,
+        *,
+        user_id: str,
+        status: JobStatus | None,
+        batch_id: str | None = None,
+        after: PageKey | None,
+        first: int,
     ) -> Page[GenerationJob]:
         async with self._db.read() as session:
             rows = await repository.list_jobs(
-                session, user_id=user_id, status=status, after=after, limit=first + 1
+                session,
+                user_id=user_id,
+                status=status,
+                batch_id=batch_id,
+                after=after,
+                limit=first + 1,
             )
-            total = await repository.count_jobs(session, user_id=user_id, status=status)
+            total = await repository.count_jobs(
+                session, user_id=user_id, status=status, batch_id=batch_id
+            )
         return Page(items=rows[:first], has_next_page=len(rows) > first, total_count=total)
 
     async def progress(
@@ -242,10 +292,17 @@ class GenerationService:
             await self._events.open(job.id, start_sequence=job.last_sequence)
             await self._events.publish(
                 job.id,
-                EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, "re-queued after a restart"),
+                # Text a crashed run streamed is void: the re-run starts from nothing.
+                EventData(
+                    EventKind.QUEUED,
+                    JobStatus.QUEUED,
+                    0.0,
+                    "re-queued after a restart",
+                    discard_text=True,
+                ),
             )
             try:
-                self._queue.enqueue(job.id)
+                self._queue.enqueue([QueuedJob(job_id=job.id, owner=job.user_id)])
             except LimitExceeded:
                 await self._finish(
                     job.id,
@@ -260,17 +317,14 @@ class GenerationService:
         await self._events.publish(
             job.id, EventData(EventKind.STARTED, JobStatus.RUNNING, 0.05, "started")
         )
-        request = build_prompt(
-            content_type=content_type,
-            audience_level=AudienceLevel(job.audience_level),
-            topic=job.topic,
-            additional_requirements=job.additional_requirements,
-            max_tokens=self._max_output_tokens,
-        )
+        spec, revision = read_options(job.options)
+        request = _request_for(job, spec, revision, self._max_output_tokens)
         listener = _EventPublisher(self._events, job.id, _EXPECTED_CHARS[content_type])
+        accept = _body_parser(content_type, spec)
         try:
-            result = await self._chain.generate(
-                request, accept=_body_parser(content_type), listener=listener
+            result = await self._chain.generate(request, accept=accept, listener=listener)
+            result, report = await _fit_to_audience(
+                self._chain, AudienceLevel(job.audience_level), request, result, accept, listener
             )
         except GenerationFailed as failure:
             await listener.flush()
@@ -283,7 +337,7 @@ class GenerationService:
             )
             return
         await listener.flush()
-        content = _content_from(job, result.value, result.completion, result.provider)
+        content = _content_from(job, result, report, revision)
         await self._finish(
             job.id,
             JobStatus.SUCCEEDED,
@@ -329,6 +383,7 @@ class GenerationService:
                 job.attempts = [attempt.as_dict() for attempt in attempts]
             session.add(job)
         await self._events.publish(job_id, _terminal_data(job))
+        self._metrics.job_finished(status.value)
         return True
 
     async def _wait_terminal(self, *, user_id: str, job_id: str) -> GenerationJob:
@@ -337,15 +392,47 @@ class GenerationService:
             pass
         return await self.get_job(user_id=user_id, job_id=job_id)
 
+    # -- revising -------------------------------------------------------------------------
 
-def _body_parser(content_type: ContentType) -> Callable[[Completion], Body]:
+    async def submit_revision(
+        self, *, user_id: str, content_id: str, instructions: str
+    ) -> GenerationJob:
+        """Queue a job that rewrites one of the user's items as ``instructions`` ask.
+
+        The job stores its result as a new item (``revision_of_id`` points back); the
+        original is never changed or removed, so it stays usable if the revision fails.
+        """
+        async with self._db.read() as session:
+            original = await content_repository.get_content(
+                session, user_id=user_id, content_id=content_id
+            )
+        if original is None:
+            raise NotFound("no such content", field="id")
+        command = GenerateCommand.revise(
+            content_id=original.id,
+            topic=original.topic,
+            content_type=ContentType(original.content_type),
+            audience_level=AudienceLevel(original.audience_level),
+            body=original.body,
+            instructions=instructions,
+        )
+        return await self.submit(user_id=user_id, command=command)
+
+
+def _body_parser(content_type: ContentType, spec: BodySpec) -> Callable[[Completion], Body]:
     def parse(completion: Completion) -> Body:
-        return parse_body(content_type, extract_json(completion.text))
+        return parse_body(content_type, extract_json(completion.text), spec)
 
     return parse
 
 
-def _content_from(job: GenerationJob, body: Body, completion: Completion, provider: str) -> Content:
+def _content_from(
+    job: GenerationJob,
+    result: ChainResult[Body],
+    report: quality.QualityReport,
+    revision: Revision | None,
+) -> Content:
+    body, completion = result.value, result.completion
     return Content(
         user_id=job.user_id,
         title=body.title,
@@ -354,12 +441,22 @@ def _content_from(job: GenerationJob, body: Body, completion: Completion, provid
         audience_level=job.audience_level,
         body=body.model_dump(mode="json"),
         markdown=render_markdown(body),
-        provider=provider,
+        provider=result.provider,
         model=completion.model,
         input_tokens=completion.usage.input_tokens,
         output_tokens=completion.usage.output_tokens,
+        quality=report.as_json(),
+        revision_of_id=revision.content_id if revision is not None else None,
     )
 
+
+# What an ATTEMPT event says, by the chain's reason for the call.
+_ATTEMPT_MESSAGES = {
+    "answer": "asking {provider} ({model})",
+    "retry": "asking {provider} ({model}) again",
+    "repair": "asking {provider} ({model}) to correct its answer",
+    "larger_budget": "asking {provider} ({model}) again with a larger token budget",
+}
 
 _TERMINAL_KIND = {
     JobStatus.SUCCEEDED: EventKind.SUCCEEDED,
@@ -406,10 +503,17 @@ class _EventPublisher:
     _last_flush: float = 0.0
     _provider: str | None = None
     _attempt: int | None = None
+    # Text events published since the last discard: only those need withdrawing.
+    _shown: bool = False
 
-    async def attempt_started(self, *, provider: str, model: str, number: int) -> None:
+    async def attempt_started(
+        self, *, provider: str, model: str, number: int, purpose: str = "answer"
+    ) -> None:
         self._provider, self._attempt = provider, number
-        await self._publish(EventKind.ATTEMPT, 0.1, f"asking {provider} ({model})", model=model)
+        message = _ATTEMPT_MESSAGES.get(purpose, "asking {provider} ({model})")
+        await self._publish(
+            EventKind.ATTEMPT, 0.1, message.format(provider=provider, model=model), model=model
+        )
 
     async def text(self, delta: str) -> None:
         self._buffer += delta
@@ -420,6 +524,9 @@ class _EventPublisher:
     async def discard(self, *, reason: str) -> None:
         self._buffer = ""
         self._streamed_chars = 0
+        if not self._shown:
+            return  # The failed attempt's text never left the buffer: nothing to withdraw.
+        self._shown = False
         await self._publish(EventKind.DISCARD, 0.1, reason, discard_text=True)
 
     async def validating(self, *, provider: str) -> None:
@@ -432,6 +539,7 @@ class _EventPublisher:
             return
         delta, self._buffer = self._buffer, ""
         self._streamed_chars += len(delta)
+        self._shown = True
         share = min(1.0, self._streamed_chars / self.expected_chars)
         await self._publish(EventKind.TEXT, 0.1 + 0.75 * share, "", text_delta=delta)
 
@@ -459,3 +567,67 @@ class _EventPublisher:
                 discard_text=discard_text,
             ),
         )
+
+
+# -- quality: the request for a job, and one retry when the answer misses its audience --------
+
+
+def _request_for(
+    job: GenerationJob, spec: BodySpec, revision: Revision | None, max_tokens: int
+) -> GenerationRequest:
+    return build_prompt(
+        content_type=ContentType(job.content_type),
+        audience_level=AudienceLevel(job.audience_level),
+        topic=job.topic,
+        additional_requirements=job.additional_requirements,
+        max_tokens=max_tokens,
+        spec=spec,
+        draft=Draft(body=revision.body, instructions=revision.instructions)
+        if revision is not None
+        else None,
+    )
+
+
+# Marks the attempts of the retry in the job's trace.
+_AUDIENCE_RETRY = "audience_retry"
+
+
+async def _fit_to_audience(
+    chain: FailoverChain,
+    level: AudienceLevel,
+    request: GenerationRequest,
+    first: ChainResult[Body],
+    accept: Callable[[Completion], Body],
+    listener: AttemptListener,
+) -> tuple[ChainResult[Body], quality.QualityReport]:
+    """Measure the answer; when it misses the level's band, ask once more with feedback.
+
+    The feedback goes to the provider as a follow-up turn after its own answer. Whichever
+    answer is kept, its report says what happened and stays flagged if it is out of band;
+    a failed retry keeps the first (valid) answer rather than failing the job.
+    """
+    report = quality.assess(first.value, level)
+    if not report.out_of_band:
+        return first, report
+    feedback = quality.feedback(report)
+    log.info("answer_out_of_band", audience_fit=report.audience_fit.value, feedback=feedback)
+    # The streamed answer is being replaced: clients drop the text they were shown.
+    await listener.discard(reason=f"the answer is {report.verdict()}: writing it again once")
+    retry_request = dataclasses.replace(
+        request,
+        revisions=(*request.revisions, Followup(answer=first.completion.text, feedback=feedback)),
+    )
+    retried: ChainResult[Body] | None
+    try:
+        retried = await chain.generate(retry_request, accept=accept, listener=listener)
+        retry_attempts = retried.attempts
+    except GenerationFailed as failure:
+        retried, retry_attempts = None, failure.attempts
+    attempts = [
+        *first.attempts,
+        *(dataclasses.replace(a, purpose=_AUDIENCE_RETRY) for a in retry_attempts),
+    ]
+    retry_report = quality.assess(retried.value, level) if retried is not None else None
+    keep_retry, kept_report = quality.after_retry(report, retry_report)
+    kept = retried if keep_retry and retried is not None else first
+    return dataclasses.replace(kept, attempts=attempts), kept_report

@@ -31,10 +31,17 @@ class Subscription:
             raw_id = decode_id(job_id, "GenerationJob", field="jobId")
             if after_sequence < 0:
                 raise InvalidInput("afterSequence must not be negative", field="afterSequence")
-            stream = await info.context.services.generation.progress(
-                user_id=await info.context.user_id(), job_id=raw_id, after_sequence=after_sequence
+            principal = await info.context.require_principal()
+            services = info.context.services
+            stream = await services.generation.progress(
+                user_id=principal.user.id, job_id=raw_id, after_sequence=after_sequence
             )
-            async for event in stream:
+            # A subscription can outlive its credential: it ends with UNAUTHENTICATED when
+            # the token expires or the key is revoked.
+            guarded = services.auth.while_valid(
+                principal, stream, check_every=services.settings.graphql.credential_check_seconds
+            )
+            async for event in guarded:
                 yield GenerationEvent.from_event(event)
         except Exception as error:
             raise to_graphql_error(error) from None

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 JobHandler = Callable[[str], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedJob:
+    job_id: str
+    owner: str
+    """Whose job it is: the queue takes turns between owners so one cannot starve others."""
 
 
 class JobQueue(Protocol):
@@ -17,8 +25,8 @@ class JobQueue(Protocol):
         """Stop taking work and cancel what is running."""
         ...
 
-    def enqueue(self, job_id: str) -> None:
-        """Accept a job id or raise ``LimitExceeded`` when the queue is full."""
+    def enqueue(self, jobs: Sequence[QueuedJob]) -> None:
+        """Accept all of ``jobs`` or none: ``LimitExceeded`` when they do not all fit."""
         ...
 
     def cancel(self, job_id: str) -> bool:
