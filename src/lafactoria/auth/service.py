@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import time
+import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from pwdlib import PasswordHash
 from sqlalchemy.exc import IntegrityError
@@ -23,9 +28,43 @@ from lafactoria.auth.tokens import (
 from lafactoria.db.engine import Database
 from lafactoria.db.types import utcnow
 from lafactoria.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, Unauthenticated
+from lafactoria.ratelimit import RateLimits
 
+T = TypeVar("T")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MAX_PASSWORD_LENGTH = 256
+_MIN_DISTINCT_PASSWORD_CHARACTERS = 5
+# The most used passwords long enough to pass the length rule (from public breach corpora).
+_COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "123456789a",
+        "0987654321",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty123456",
+        "asdfghjkl1",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "iloveyou12",
+        "letmein123",
+        "welcome123",
+        "changeme123",
+        "administrator",
+        "football123",
+        "baseball123",
+        "superman123",
+        "princess123",
+        "sunshine123",
+        "trustno1234",
+        "correcthorsebatterystaple",
+    }
+)
 _MAX_KEY_NAME_LENGTH = 100
 _MAX_KEY_LIFETIME_DAYS = 3650
 # Writing lastUsedAt on every request would turn each read into a write; a minute is precise
@@ -56,17 +95,26 @@ class CreatedApiKey:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    # NFKC first, so look-alike forms of one address (composed or decomposed accents,
+    # full-width letters) are one account.
+    return unicodedata.normalize("NFKC", email).strip().lower()
 
 
 class AuthService:
     def __init__(
-        self, *, db: Database, tokens: TokenCodec, hasher: PasswordHash, min_password_length: int
+        self,
+        *,
+        db: Database,
+        tokens: TokenCodec,
+        hasher: PasswordHash,
+        min_password_length: int,
+        limits: RateLimits | None = None,
     ) -> None:
         self._db = db
         self._tokens = tokens
         self._hasher = hasher
         self._min_password_length = min_password_length
+        self._limits = limits
         # Hashing a throwaway password for unknown emails makes login take as long as for a
         # wrong password, so response time does not reveal which emails have accounts.
         self._dummy_hash = hasher.hash("not-a-real-password")
@@ -74,9 +122,13 @@ class AuthService:
     async def register(self, *, email: str, password: str) -> User:
         """Create an account; the email is normalised so one person cannot register twice."""
         email = normalize_email(email)
-        if len(email) > 320 or not _EMAIL.match(email):
+        if (
+            len(email) > 320
+            or not _EMAIL.match(email)
+            or any(unicodedata.category(char) == "Cc" for char in email)
+        ):
             raise InvalidInput("enter a valid email address", field="email")
-        self._check_password_policy(password)
+        self._check_password_policy(password, email=email)
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         user = User(email=email, password_hash=password_hash)
         try:
@@ -88,10 +140,28 @@ class AuthService:
             raise Conflict("an account with this email already exists", field="email") from exc
         return user
 
-    async def login(self, *, email: str, password: str) -> LoginResult:
-        """Check a password and issue an access token; one answer for every failure."""
+    async def login(
+        self, *, email: str, password: str, client_address: str | None = None
+    ) -> LoginResult:
+        """Check a password and issue an access token; one answer for every failure.
+
+        Failed attempts count against the email (whether or not it has an account) and the
+        client address; past either limit every attempt, right or wrong, gets
+        ``RateLimited`` until the window moves on.
+        """
+        email = normalize_email(email)
+        if self._limits is None:
+            return await self._check_password(email, password)
+        async with self._limits.login(account=email, client=client_address) as attempt:
+            try:
+                return await self._check_password(email, password)
+            except InvalidCredentials:
+                attempt.fail()
+                raise
+
+    async def _check_password(self, email: str, password: str) -> LoginResult:
         async with self._db.read() as session:
-            user = await repository.get_user_by_email(session, normalize_email(email))
+            user = await repository.get_user_by_email(session, email)
         stored_hash = user.password_hash if user else self._dummy_hash
         matches = await asyncio.to_thread(self._verify_password, password, stored_hash)
         if user is None or not matches or user.disabled_at is not None:
@@ -145,6 +215,45 @@ class AuthService:
             return False
         return principal.api_key_id is None or (key is not None and key.revoked_at is None)
 
+    async def while_valid(
+        self, principal: Principal, stream: AsyncIterator[T], *, check_every: float
+    ) -> AsyncIterator[T]:
+        """Pass ``stream`` through until the credential lapses, then raise ``Unauthenticated``.
+
+        Revocation is noticed within ``check_every`` seconds; a token's expiry to the second.
+        """
+        iterator = aiter(stream)
+        pending: asyncio.Task[T] | None = None
+        last_check = time.monotonic()
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(iterator))
+                wait = check_every - (time.monotonic() - last_check)
+                if principal.expires_at is not None:
+                    wait = min(wait, (principal.expires_at - utcnow()).total_seconds())
+                done, _ = await asyncio.wait({pending}, timeout=max(wait, 0.0))
+                if pending in done:
+                    try:
+                        item = pending.result()
+                    except StopAsyncIteration:
+                        return
+                    pending = None
+                    yield item
+                if time.monotonic() - last_check >= check_every or (
+                    principal.expires_at is not None and principal.expires_at <= utcnow()
+                ):
+                    if not await self.is_still_valid(principal):
+                        raise Unauthenticated("the credentials expired or were revoked")
+                    last_check = time.monotonic()
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await pending
+            if hasattr(iterator, "aclose"):
+                await iterator.aclose()
+
     async def create_api_key(
         self, *, user_id: str, name: str, expires_in_days: int | None = None
     ) -> CreatedApiKey:
@@ -182,7 +291,9 @@ class AuthService:
                 session.add(key)
             return key
 
-    def _check_password_policy(self, password: str) -> None:
+    def _check_password_policy(self, password: str, *, email: str) -> None:
+        """Length (in characters) plus the cheap checks NIST SP 800-63B asks for: no
+        repetitive or well-known passwords, nothing derived from the account name."""
         if len(password) < self._min_password_length:
             raise InvalidInput(
                 f"password must be at least {self._min_password_length} characters",
@@ -191,6 +302,18 @@ class AuthService:
         if len(password) > _MAX_PASSWORD_LENGTH:
             raise InvalidInput(
                 f"password must be at most {_MAX_PASSWORD_LENGTH} characters", field="password"
+            )
+        folded = password.casefold()
+        local_part = email.partition("@")[0]
+        if (
+            len(set(folded)) < _MIN_DISTINCT_PASSWORD_CHARACTERS
+            or folded in _COMMON_PASSWORDS
+            or (len(local_part) >= 4 and local_part in folded)
+        ):
+            raise InvalidInput(
+                "password is too easy to guess: avoid repeated characters, common passwords "
+                "and your email address",
+                field="password",
             )
 
     def _verify_password(self, password: str, stored_hash: str) -> bool:
