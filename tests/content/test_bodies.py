@@ -9,7 +9,11 @@ from pydantic import ValidationError
 
 from lafactoria.content.bodies import (
     BODY_MODELS,
+    BodySpec,
+    FlashcardDeck,
+    PodcastFormat,
     PodcastScript,
+    QuestionKind,
     Quiz,
     StudyGuide,
     body_json_schema,
@@ -48,8 +52,9 @@ def make_flashcards(**overrides: Any) -> dict[str, Any]:
 def make_question(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "question": "What is 2 + 2?",
+        "kind": "single",
         "choices": ["3", "4", "5"],
-        "answer_index": 1,
+        "answer_indexes": [1],
         "explanation": "Two and two make four.",
     }
     return data | overrides
@@ -63,6 +68,8 @@ def make_quiz(**overrides: Any) -> dict[str, Any]:
 def make_podcast(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "title": "Volcanoes",
+        "format": "conversation",
+        "target_minutes": 3,
         "speakers": [{"name": "Ana", "role": "host"}, {"name": "Sam", "role": "guest"}],
         "lines": [
             {"speaker": "Ana", "text": "Welcome to the show."},
@@ -132,6 +139,44 @@ REJECTED = [
     pytest.param(
         ContentType.STUDY_GUIDE, make_study_guide(key_terms=[]), "key_terms", id="no-key-terms"
     ),
+    pytest.param(
+        ContentType.STUDY_GUIDE,
+        make_study_guide(
+            sections=[*make_study_guide()["sections"][:2], {"heading": "Empty", "content": " "}]
+        ),
+        "sections[2].content",
+        id="empty-section",
+    ),
+    pytest.param(
+        ContentType.STUDY_GUIDE,
+        make_study_guide(
+            sections=[*make_study_guide()["sections"][:2], {"heading": "Thin", "content": "TBD"}]
+        ),
+        "a section needs at least 3 words of prose",
+        id="one-word-section",
+    ),
+    pytest.param(
+        ContentType.STUDY_GUIDE,
+        make_study_guide(
+            sections=[
+                *make_study_guide()["sections"][:2],
+                {"heading": "light ", "content": "Again about light."},
+            ]
+        ),
+        "section headings must be unique",
+        id="duplicate-headings",
+    ),
+    pytest.param(
+        ContentType.STUDY_GUIDE,
+        make_study_guide(
+            key_terms=[
+                {"term": "Chlorophyll", "definition": "A pigment."},
+                {"term": "chlorophyll", "definition": "Again."},
+            ]
+        ),
+        "key terms must be unique",
+        id="duplicate-terms",
+    ),
     pytest.param(ContentType.STUDY_GUIDE, make_study_guide(title=""), "title", id="empty-title"),
     pytest.param(
         ContentType.STUDY_GUIDE, make_study_guide(summary="   \n "), "summary", id="blank-summary"
@@ -151,7 +196,10 @@ REJECTED = [
     pytest.param(
         ContentType.STUDY_GUIDE,
         make_study_guide(
-            sections=[*make_study_guide()["sections"], {"heading": "X", "content": "Y", "n": 1}]
+            sections=[
+                *make_study_guide()["sections"],
+                {"heading": "X", "content": "Some real prose.", "n": 1},
+            ]
         ),
         "sections[3].n",
         id="extra-nested-key",
@@ -170,9 +218,15 @@ REJECTED = [
     pytest.param(ContentType.FLASHCARDS, make_flashcards(cards=[]), "cards", id="no-cards"),
     pytest.param(
         ContentType.FLASHCARDS,
-        make_flashcards(cards=[{"front": f"Q{i}", "back": "A"} for i in range(51)]),
+        make_flashcards(cards=[{"front": f"Q{i}", "back": "A"} for i in range(31)]),
         "cards",
-        id="fifty-one-cards",
+        id="thirty-one-cards",
+    ),
+    pytest.param(
+        ContentType.FLASHCARDS,
+        make_flashcards(cards=[{"front": "Paris", "back": " paris "}]),
+        "must answer its front, not repeat it",
+        id="back-repeats-front",
     ),
     pytest.param(
         ContentType.FLASHCARDS,
@@ -182,15 +236,51 @@ REJECTED = [
     ),
     pytest.param(
         ContentType.QUIZ,
-        make_quiz(questions=[make_question(answer_index=3)]),
-        "answer_index 3 is out of range",
+        make_quiz(questions=[make_question(answer_indexes=[3])]),
+        "answer index 3 is out of range for 3 choices",
         id="answer-index-out-of-range",
     ),
     pytest.param(
         ContentType.QUIZ,
-        make_quiz(questions=[make_question(answer_index=-1)]),
-        "questions[0].answer_index",
+        make_quiz(questions=[make_question(answer_indexes=[-1])]),
+        "answer index -1 is out of range",
         id="negative-answer-index",
+    ),
+    pytest.param(
+        ContentType.QUIZ,
+        make_quiz(questions=[make_question(answer_indexes=[0, 1])]),
+        "a single-answer question has exactly one correct choice, not 2",
+        id="two-correct-answers-in-a-single-question",
+    ),
+    pytest.param(
+        ContentType.QUIZ,
+        make_quiz(questions=[make_question(answer_indexes=[])]),
+        "questions[0].answer_indexes",
+        id="no-correct-answer",
+    ),
+    pytest.param(
+        ContentType.QUIZ,
+        make_quiz(questions=[make_question(kind="multiple", answer_indexes=[1])]),
+        "needs at least two correct choices and one wrong one",
+        id="multiple-with-one-answer",
+    ),
+    pytest.param(
+        ContentType.QUIZ,
+        make_quiz(questions=[make_question(kind="multiple", answer_indexes=[0, 1, 2])]),
+        "needs at least two correct choices and one wrong one",
+        id="multiple-with-every-choice-correct",
+    ),
+    pytest.param(
+        ContentType.QUIZ,
+        make_quiz(questions=[make_question(kind="multiple", answer_indexes=[1, 1])]),
+        "lists a choice more than once",
+        id="repeated-answer-index",
+    ),
+    pytest.param(
+        ContentType.QUIZ,
+        make_quiz(questions=[make_question(kind="several")]),
+        "questions[0].kind",
+        id="unknown-kind",
     ),
     pytest.param(
         ContentType.QUIZ,
@@ -231,9 +321,38 @@ REJECTED = [
     ),
     pytest.param(
         ContentType.PODCAST,
-        make_podcast(speakers=[{"name": f"S{i}", "role": "guest"} for i in range(5)]),
+        make_podcast(speakers=[{"name": f"S{i}", "role": "guest"} for i in range(3)]),
         "speakers",
-        id="five-speakers",
+        id="three-speakers",
+    ),
+    pytest.param(
+        ContentType.PODCAST,
+        make_podcast(speakers=[{"name": "Ana", "role": "host"}]),
+        "a conversation has 2 speakers, not 1",
+        id="conversation-with-one-speaker",
+    ),
+    pytest.param(
+        ContentType.PODCAST,
+        make_podcast(format="brief"),
+        "a brief has 1 speaker, not 2",
+        id="brief-with-two-speakers",
+    ),
+    pytest.param(
+        ContentType.PODCAST,
+        make_podcast(
+            lines=[
+                {"speaker": "Ana", "text": "Welcome."},
+                {"speaker": "Ana", "text": "Still me."},
+            ]
+        ),
+        "lines[1]: Ana speaks twice in a row",
+        id="hosts-do-not-alternate",
+    ),
+    pytest.param(
+        ContentType.PODCAST, make_podcast(target_minutes=0), "target_minutes", id="zero-minutes"
+    ),
+    pytest.param(
+        ContentType.PODCAST, make_podcast(target_minutes=11), "target_minutes", id="too-long"
     ),
     pytest.param(
         ContentType.PODCAST,
@@ -271,6 +390,93 @@ def test_message_counts_further_problems() -> None:
     )
 
 
+def test_legacy_single_answer_index_is_read_as_a_single_answer() -> None:
+    legacy = make_question()
+    del legacy["answer_indexes"], legacy["kind"]
+
+    quiz = parse_body(ContentType.QUIZ, make_quiz(questions=[legacy | {"answer_index": 2}]))
+
+    assert isinstance(quiz, Quiz)
+    assert quiz.questions[0].answer_indexes == [2]
+    assert quiz.questions[0].kind is QuestionKind.SINGLE
+
+
+def test_multiple_answer_question_is_accepted_when_declared() -> None:
+    question = make_question(kind="multiple", choices=["2", "4", "3 + 1", "5"])
+    question["answer_indexes"] = [2, 1]
+
+    quiz = parse_body(ContentType.QUIZ, make_quiz(questions=[question]))
+
+    assert isinstance(quiz, Quiz)
+    assert quiz.questions[0].correct_choices == ["4", "3 + 1"]
+
+
+def test_brief_podcast_has_one_speaker_who_may_speak_every_line() -> None:
+    data = make_podcast(
+        format="brief",
+        speakers=[{"name": "Ana", "role": "narrator"}],
+        lines=[{"speaker": "Ana", "text": "One."}, {"speaker": "Ana", "text": "Two."}],
+    )
+
+    script = parse_body(ContentType.PODCAST, data)
+
+    assert isinstance(script, PodcastScript)
+    assert script.format is PodcastFormat.BRIEF
+
+
+@pytest.mark.parametrize(
+    ("spec", "cards", "problem"),
+    [
+        (BodySpec(), 9, "the deck has 9 cards; 10 to 30 were asked for"),
+        (BodySpec(), 10, None),
+        (BodySpec(), 30, None),
+        (BodySpec.requested(card_count=12), 12, None),
+        (BodySpec.requested(card_count=12), 11, "the deck has 11 cards; 12 were asked for"),
+    ],
+)
+def test_spec_holds_a_deck_to_the_requested_count(
+    spec: BodySpec, cards: int, problem: str | None
+) -> None:
+    data = make_flashcards(cards=[{"front": f"Q{i}", "back": f"A{i}"} for i in range(cards)])
+
+    if problem is None:
+        assert len(_cards(parse_body(ContentType.FLASHCARDS, data, spec))) == cards
+    else:
+        with pytest.raises(OutputInvalid, match=problem):
+            parse_body(ContentType.FLASHCARDS, data, spec)
+    # Read back without a spec (a stored item), any count up to the maximum is fine.
+    assert len(_cards(parse_body(ContentType.FLASHCARDS, data))) == cards
+
+
+def _cards(body: object) -> list[object]:
+    assert isinstance(body, FlashcardDeck)
+    return list(body.cards)
+
+
+def test_spec_sets_the_podcast_format_and_length_whatever_the_answer_says() -> None:
+    data = make_podcast(
+        format="conversation",
+        target_minutes=9,
+        speakers=[{"name": "Ana", "role": "narrator"}],
+        lines=[{"speaker": "Ana", "text": "One."}, {"speaker": "Ana", "text": "Two."}],
+    )
+    spec = BodySpec.requested(podcast_format=PodcastFormat.BRIEF, target_minutes=4)
+
+    script = parse_body(ContentType.PODCAST, json.dumps(data), spec)
+
+    assert isinstance(script, PodcastScript)
+    assert (script.format, script.target_minutes) == (PodcastFormat.BRIEF, 4)
+    with pytest.raises(OutputInvalid, match="a conversation has 2 speakers"):
+        parse_body(ContentType.PODCAST, data, BodySpec())
+
+
+def test_spec_round_trips_through_json() -> None:
+    spec = BodySpec.requested(card_count=7, podcast_format=PodcastFormat.BRIEF, target_minutes=5)
+
+    assert BodySpec.from_json(json.loads(json.dumps(spec.as_json()))) == spec
+    assert BodySpec.from_json(None) == BodySpec()
+
+
 def test_estimated_minutes_counts_spoken_words_at_150_a_minute() -> None:
     lines = [
         {"speaker": "Ana", "text": " ".join(["word"] * 100)},
@@ -289,6 +495,7 @@ def test_quiz_answer_index_points_at_the_choice() -> None:
     assert isinstance(quiz, Quiz)
     question = quiz.questions[0]
     assert question.choices[question.answer_index] == "4"
+    assert question.correct_choices == ["4"]
 
 
 STRICT_KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "description"}
@@ -339,5 +546,9 @@ def test_schema_describes_the_limits_it_cannot_express() -> None:
     question = body_json_schema(ContentType.QUIZ)["properties"]["questions"]["items"]
 
     assert "3 to 5" in question["properties"]["choices"]["description"]
-    assert "Zero-based" in question["properties"]["answer_index"]["description"]
-    assert question["properties"]["answer_index"]["type"] == "integer"
+    assert "Zero-based" in question["properties"]["answer_indexes"]["description"]
+    assert question["properties"]["answer_indexes"]["items"]["type"] == "integer"
+    assert question["properties"]["kind"]["enum"] == ["single", "multiple"]
+    podcast = body_json_schema(ContentType.PODCAST)["properties"]
+    assert podcast["format"]["enum"] == ["conversation", "brief"]
+    assert "alternate" in podcast["lines"]["description"]

@@ -4,7 +4,9 @@ from lafactoria.content.bodies import (
     Flashcard,
     FlashcardDeck,
     KeyTerm,
+    PodcastFormat,
     PodcastScript,
+    QuestionKind,
     Quiz,
     QuizQuestion,
     ScriptLine,
@@ -37,13 +39,13 @@ def make_quiz() -> Quiz:
             QuizQuestion(
                 question="What is 2 + 2?",
                 choices=["3", "4", "5"],
-                answer_index=1,
+                answer_indexes=[1],
                 explanation="Two and two make four.",
             ),
             QuizQuestion(
                 question="What is 3 x 3?",
                 choices=["6", "8", "9", "12"],
-                answer_index=2,
+                answer_indexes=[2],
                 explanation="Three threes are nine.",
             ),
         ],
@@ -115,6 +117,38 @@ def test_flashcards_render_as_a_table() -> None:
     )
 
 
+def test_multiple_answer_question_says_so_and_keys_every_answer() -> None:
+    quiz = Quiz(
+        title="Primes",
+        questions=[
+            QuizQuestion(
+                question="Which are prime?",
+                kind=QuestionKind.MULTIPLE,
+                choices=["2", "4", "5", "9"],
+                answer_indexes=[2, 0],
+                explanation="2 and 5 have no divisors but 1 and themselves.",
+            )
+        ],
+    )
+
+    assert render_markdown(quiz) == (
+        "# Primes\n"
+        "\n"
+        "## 1. Which are prime?\n"
+        "\n"
+        "*Select all that apply.*\n"
+        "\n"
+        "- **A.** 2\n"
+        "- **B.** 4\n"
+        "- **C.** 5\n"
+        "- **D.** 9\n"
+        "\n"
+        "## Answer key\n"
+        "\n"
+        "1. **A. 2, C. 5** — 2 and 5 have no divisors but 1 and themselves.\n"
+    )
+
+
 def test_quiz_has_lettered_choices_and_an_answer_key_at_the_end() -> None:
     assert render_markdown(make_quiz()) == (
         "# Arithmetic\n"
@@ -143,7 +177,7 @@ def test_podcast_labels_speakers_and_gives_the_duration() -> None:
     assert render_markdown(make_podcast()) == (
         "# Volcanoes\n"
         "\n"
-        "*Estimated duration: 0.0 minutes*\n"
+        "*Conversation · target 3 min · estimated 0.0 min at 150 words a minute*\n"
         "\n"
         "**Speakers:** Ana (host), Sam (guest)\n"
         "\n"
@@ -156,7 +190,7 @@ def test_podcast_labels_speakers_and_gives_the_duration() -> None:
 def test_podcast_duration_uses_the_estimate() -> None:
     markdown = render_markdown(make_podcast(" ".join(["word"] * 450)))
 
-    assert "*Estimated duration: 3.0 minutes*" in markdown
+    assert "estimated 3.0 min at 150 words a minute*" in markdown
 
 
 HOSTILE = "# Not a heading\n- not a list\n> not a quote\n```\n    not code\n1. not an item\n---"
@@ -168,8 +202,8 @@ def test_text_cannot_open_structure_of_its_own() -> None:
         summary=HOSTILE,
         sections=[
             Section(heading="A\n# B", content=HOSTILE),
-            Section(heading="C", content="<div>raw html</div>"),
-            Section(heading="D", content="==="),
+            Section(heading="C", content="<div>raw html</div> and more"),
+            Section(heading="D", content="===\nthen some words"),
         ],
         key_terms=[KeyTerm(term="**bold** end", definition="# def")],
         review_questions=["# question", "2) second"],
@@ -188,8 +222,8 @@ def test_text_cannot_open_structure_of_its_own() -> None:
     ]
     assert "\\# Not a heading\n\\- not a list\n\\> not a quote\n\\```\nnot code\n" in markdown
     assert "1\\. not an item\n\\---" in markdown
-    assert "\\<div>raw html</div>" in markdown
-    assert "\n\\===\n" in markdown
+    assert "\\<div>raw html</div> and more" in markdown
+    assert "\n\\===\nthen some words\n" in markdown
     assert "- **\\*\\*bold\\*\\* end**: \\# def" in markdown
     assert "1. \\# question\n2. 2\\) second" in markdown
 
@@ -203,8 +237,14 @@ def test_inline_text_is_not_escaped_needlessly() -> None:
 def test_speaker_name_cannot_close_the_bold_label() -> None:
     script = PodcastScript(
         title="T",
-        speakers=[Speaker(name="A*", role="host")],
+        format=PodcastFormat.BRIEF,
+        target_minutes=1,
+        speakers=[Speaker(name="A*", role="narrator")],
         lines=[ScriptLine(speaker="A*", text="One."), ScriptLine(speaker="A*", text="Two.")],
     )
 
-    assert "**A\\*:** One." in render_markdown(script)
+    markdown = render_markdown(script)
+
+    assert "**A\\*:** One." in markdown
+    assert "*Brief · target 1 min · estimated 0.0 min at 150 words a minute*" in markdown
+    assert "**Speaker:** A* (narrator)" in markdown

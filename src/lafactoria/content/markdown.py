@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 import string
 
-from lafactoria.content.bodies import Body, FlashcardDeck, PodcastScript, Quiz, StudyGuide
+from lafactoria.content.bodies import (
+    Body,
+    FlashcardDeck,
+    PodcastFormat,
+    PodcastScript,
+    QuestionKind,
+    Quiz,
+    StudyGuide,
+)
 
 # Line starts that CommonMark (and GFM tables) would read as structure; a backslash before the
 # first character turns each into plain text. Ordered-list numbers are handled apart because the
@@ -75,25 +83,31 @@ def _quiz(quiz: Quiz) -> list[str]:
     key: list[str] = []
     for n, q in enumerate(quiz.questions, 1):
         blocks.append(f"## {n}. {_heading(q.question)}")
+        if q.kind is QuestionKind.MULTIPLE:
+            blocks.append("*Select all that apply.*")
         blocks.append(
             "\n".join(
                 f"- **{letter}.** {_inline(choice)}"
                 for letter, choice in zip(string.ascii_uppercase, q.choices, strict=False)
             )
         )
-        letter = string.ascii_uppercase[q.answer_index]
-        answer = _bold(q.choices[q.answer_index])
-        key.append(f"{n}. **{letter}. {answer}** — {_inline(q.explanation)}")
+        answers = ", ".join(
+            f"{string.ascii_uppercase[index]}. {_bold(q.choices[index])}"
+            for index in sorted(q.answer_indexes)
+        )
+        key.append(f"{n}. **{answers}** — {_inline(q.explanation)}")
     blocks += ["## Answer key", "\n".join(key)]
     return blocks
 
 
 def _podcast(script: PodcastScript) -> list[str]:
     cast = ", ".join(f"{_inline(s.name)} ({_inline(s.role)})" for s in script.speakers)
+    kind = "Conversation" if script.format is PodcastFormat.CONVERSATION else "Brief"
     blocks = [
         f"# {_heading(script.title)}",
-        f"*Estimated duration: {script.estimated_minutes:.1f} minutes*",
-        f"**Speakers:** {cast}",
+        f"*{kind} · target {script.target_minutes} min · "
+        f"estimated {script.estimated_minutes:.1f} min at 150 words a minute*",
+        f"**{'Speakers' if len(script.speakers) > 1 else 'Speaker'}:** {cast}",
     ]
     blocks += [f"**{_bold(line.speaker)}:** {_inline(line.text)}" for line in script.lines]
     return blocks

@@ -28,6 +28,13 @@ class Content(SQLModel, table=True):
     input_tokens: int = 0
     output_tokens: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # ``content.quality.QualityReport.as_json()``; null for items stored before quality
+    # checks existed.
+    quality: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # The item this one revises (regenerateContent); the original is kept alongside. Not a
+    # foreign key: the original may be deleted while its revision is being written, and the
+    # revision must still be stored (``revisionOf`` then reads as null).
+    revision_of_id: str | None = Field(default=None, max_length=32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +44,7 @@ class ContentFilter:
     content_type: str | None = None
     audience_level: str | None = None
     search: str | None = None
+    audience_fit: str | None = None
+    """A ``content.quality.AudienceFit`` value: items whose quality report says so."""
+    needs_review: bool | None = None
+    """Items whose quality report has (``True``) or lacks (``False``) a warning."""

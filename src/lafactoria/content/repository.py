@@ -16,6 +16,13 @@ def _conditions(user_id: str, filters: ContentFilter) -> list[ColumnElement[bool
         conditions.append(col(Content.content_type) == filters.content_type)
     if filters.audience_level:
         conditions.append(col(Content.audience_level) == filters.audience_level)
+    if filters.audience_fit:
+        # A JSON path: JSON_EXTRACT on SQLite, ->> on PostgreSQL.
+        conditions.append(col(Content.quality)["audience_fit"].as_string() == filters.audience_fit)
+    if filters.needs_review is not None:
+        conditions.append(
+            col(Content.quality)["needs_review"].as_boolean().is_(filters.needs_review)
+        )
     if filters.search:
         # Escaped so a user's "%" or "_" matches itself rather than acting as a wildcard.
         pattern = (
@@ -76,3 +83,17 @@ async def delete_content(session: AsyncSession, *, user_id: str, content_id: str
         delete(Content).where(col(Content.id) == content_id, col(Content.user_id) == user_id)
     )
     return bool(result.rowcount)
+
+
+async def list_contents_at(
+    session: AsyncSession, *, user_id: str, filters: ContentFilter, offset: int, limit: int
+) -> list[Content]:
+    """Rows by position in newest-first order, for page-numbered listings."""
+    result = await session.exec(
+        select(Content)
+        .where(*_conditions(user_id, filters))
+        .order_by(col(Content.created_at).desc(), col(Content.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(result.all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lafactoria.content import repository
 from lafactoria.content.models import Content, ContentFilter
 from lafactoria.db.engine import Database
-from lafactoria.errors import NotFound
+from lafactoria.errors import InvalidInput, NotFound
 from lafactoria.pagination import Page, PageKey
 
 
@@ -23,6 +23,29 @@ class ContentService:
             )
             total = await repository.count_contents(session, user_id=user_id, filters=filters)
         return Page(items=rows[:first], has_next_page=len(rows) > first, total_count=total)
+
+    async def list_contents_at(
+        self, *, user_id: str, filters: ContentFilter, offset: int, limit: int
+    ) -> Page[Content]:
+        """``limit`` items of the user's content from position ``offset``, newest first.
+
+        For page-numbered clients (the REST API); cursors (``list_contents``) stay stable
+        when items are added between requests, offsets do not.
+        """
+        if offset < 0 or limit < 1:
+            raise InvalidInput("offset must be 0 or more and limit 1 or more", field="offset")
+        async with self._db.read() as session:
+            total = await repository.count_contents(session, user_id=user_id, filters=filters)
+            # Past the end there is nothing to fetch, and an offset beyond the database's
+            # integer range would not even bind.
+            rows = (
+                await repository.list_contents_at(
+                    session, user_id=user_id, filters=filters, offset=offset, limit=limit
+                )
+                if offset < total
+                else []
+            )
+        return Page(items=rows, has_next_page=offset + len(rows) < total, total_count=total)
 
     async def get(self, *, user_id: str, content_id: str) -> Content:
         async with self._db.read() as session:
