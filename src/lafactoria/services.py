@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lafactoria.auth.service import AuthService
 from lafactoria.content.service import ContentService
 from lafactoria.generation.service import GenerationService
+from lafactoria.ratelimit import RateLimits
 from lafactoria.settings import Settings
 
 
@@ -16,3 +17,4 @@ class Services:
     auth: AuthService
     content: ContentService
     generation: GenerationService
+    limits: RateLimits

@@ -7,6 +7,7 @@ variables (``ANTHROPIC_API_KEY``, ``OPENAI_BASE_URL``...) work as their users ex
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -59,6 +60,37 @@ class ProviderTimeouts(BaseModel):
     """Total deadline of a job across every attempt and provider."""
 
 
+class FailoverSettings(BaseModel):
+    """The one retry policy: the SDKs never retry on their own, this decides every call."""
+
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    """Provider calls one job may make in all: retries, repairs and failovers included."""
+    retries_per_provider: int = Field(default=1, ge=0, le=5)
+    """Extra calls to the same provider after a quick transient failure (5xx, overloaded, 429,
+    a cut or malformed stream) before moving on; timeouts move on at once."""
+    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    """Wait before retrying the same provider; doubles per retry, with jitter."""
+    max_retry_after_seconds: float = Field(default=30.0, ge=0)
+    """Longest ``Retry-After`` honoured by waiting; a longer one moves on to the next provider."""
+    breaker_threshold: int = Field(default=5, ge=1, le=1000)
+    """Consecutive failures that open a provider's circuit."""
+    breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+    """How long an open circuit skips its provider before one probe call is let through."""
+
+
+class CompatibleProvider(BaseModel):
+    """An OpenAI-compatible server (Ollama, vLLM, LM Studio) used as a provider of its own."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    """The name used in ``LAFACTORIA_PROVIDERS``, attempt traces and ``Content.provider``."""
+    base_url: str = Field(min_length=1)
+    """The server's OpenAI API root, e.g. ``http://localhost:11434/v1``."""
+    model: str = Field(min_length=1)
+    """The model the server should run."""
+    api_key: SecretStr | None = None
+    """Only for servers that check one; local servers usually do not."""
+
+
 class GraphQLSettings(BaseModel):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     """Largest ``first`` accepted by connections."""
@@ -66,6 +98,58 @@ class GraphQLSettings(BaseModel):
     """Deepest selection accepted."""
     graphiql: bool | None = None
     """GraphiQL at ``/graphql``; defaults to on outside production."""
+    connection_init_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """A WebSocket that sends no ``connection_init`` within this is closed (4408)."""
+    max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    """Operations one WebSocket may run at once."""
+    keep_alive_seconds: float = Field(default=15.0, gt=0)
+    """Interval of the server's keep-alive pings on idle WebSockets."""
+    credential_check_seconds: float = Field(default=30.0, gt=0)
+    """How often a live subscription re-checks that its API key or account still holds; an
+    access token's expiry is enforced to the second."""
+    max_aliases: int = Field(default=30, ge=1, le=10_000)
+    """Most aliases in one document (``QUERY_TOO_COMPLEX``, reason ``ALIASES``)."""
+    max_root_fields: int = Field(default=10, ge=1, le=1000)
+    """Most root fields one operation selects (reason ``ROOT_FIELDS``)."""
+    max_tokens: int = Field(default=2000, ge=100, le=1_000_000)
+    """Most lexical tokens in one document; parsing stops past it (reason ``TOKENS``)."""
+    max_query_cost: int = Field(default=1000, ge=1)
+    """Highest static cost of one operation (reason ``COST``); see docs/security.md."""
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
+    """Largest request body (or WebSocket message) at ``/graphql`` (reason ``BODY_SIZE``)."""
+    max_batch_operations: int = Field(default=10, ge=1, le=100)
+    """Most operations in one batched POST (a JSON array); 1 turns batching off."""
+
+
+class LimitSettings(BaseModel):
+    """Rate limits and quotas; over one, a request gets ``RATE_LIMITED`` with ``retryAfter``."""
+
+    storage_uri: str = "memory://"
+    """Where counters live, as a ``limits`` storage URI: ``memory://`` (this process) or
+    ``redis://host:6379`` (shared by every process)."""
+    login_attempts_per_account: int = Field(default=10, ge=1)
+    """Failed logins allowed per email address within ``login_window_seconds``."""
+    login_attempts_per_client: int = Field(default=50, ge=1)
+    """Failed logins allowed per client address within ``login_window_seconds``."""
+    login_window_seconds: int = Field(default=900, ge=1)
+    """The window the two login limits count in."""
+    generations_per_minute: int = Field(default=20, ge=1)
+    """Generation jobs one user may start per minute (bulk requests count every topic)."""
+    generations_per_day: int = Field(default=200, ge=1)
+    """Generation jobs one user may start per day."""
+    query_cost_budget: int = Field(default=2000, ge=1)
+    """Cost points a user may spend; it refills over ``query_cost_window_seconds``."""
+    query_cost_window_seconds: int = Field(default=60, ge=1)
+    """Time for an empty cost budget to refill completely."""
+
+    @classmethod
+    def unthrottled(cls) -> LimitSettings:
+        """Quotas too large to reach: the default of ``LAFACTORIA_ENV=test``."""
+        return cls(
+            generations_per_minute=1_000_000,
+            generations_per_day=1_000_000,
+            query_cost_budget=1_000_000_000,
+        )
 
 
 class Settings(BaseSettings):
@@ -95,10 +179,13 @@ class Settings(BaseSettings):
     """Minimum level of the JSON log lines."""
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Comma-separated browser origins allowed to call the API (none by default)."""
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated addresses or networks (``10.0.0.0/8``) of reverse proxies whose
+    ``X-Forwarded-For`` names the client; from any other peer the header is ignored."""
 
     providers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Failover order, e.g. ``anthropic,openai,offline``. Default: every provider with a key,
-    then ``offline``; ``offline`` alone when no key is set."""
+    then the compatible providers, then ``offline``; ``offline`` alone when none is set."""
     anthropic_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("LAFACTORIA_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
@@ -117,26 +204,59 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     max_output_tokens: int = Field(default=8192, ge=256, le=200_000)
     """Token budget asked of a provider for one answer."""
+    compatible_providers: list[CompatibleProvider] = Field(default_factory=list)
+    """OpenAI-compatible servers as named providers, as JSON: ``[{"name": "ollama",
+    "base_url": "http://localhost:11434/v1", "model": "llama3.2"}]``."""
 
     auth: AuthSettings = Field(default_factory=AuthSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     timeouts: ProviderTimeouts = Field(default_factory=ProviderTimeouts)
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
     graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
-    @field_validator("cors_origins", "providers", mode="before")
+    @field_validator("cors_origins", "providers", "trusted_proxies", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("providers")
+    @field_validator("trusted_proxies")
     @classmethod
-    def _known_providers(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if name not in KNOWN_PROVIDERS]
-        if unknown:
-            raise ValueError(f"unknown providers {unknown}; choose from {list(KNOWN_PROVIDERS)}")
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted proxy {entry!r} is not an address or network") from exc
         return value
+
+    @model_validator(mode="after")
+    def _unthrottled_in_tests(self) -> Settings:
+        if self.env is Environment.TEST and "limits" not in self.model_fields_set:
+            # Test suites run hundreds of jobs a minute as one user; tests of the limits
+            # themselves configure them explicitly.
+            self.limits = LimitSettings.unthrottled()
+        return self
+
+    @model_validator(mode="after")
+    def _one_query_fits_the_budget(self) -> Settings:
+        if self.graphql.max_query_cost > self.limits.query_cost_budget:
+            raise ValueError("graphql.max_query_cost must not exceed limits.query_cost_budget")
+        return self
+
+    @model_validator(mode="after")
+    def _known_providers(self) -> Settings:
+        compatible = [provider.name for provider in self.compatible_providers]
+        clashes = sorted({n for n in compatible if n in KNOWN_PROVIDERS or compatible.count(n) > 1})
+        if clashes:
+            raise ValueError(f"compatible provider names must be new and unique: {clashes}")
+        known = [*KNOWN_PROVIDERS, *compatible]
+        unknown = [name for name in self.providers if name not in known]
+        if unknown:
+            raise ValueError(f"unknown providers {unknown}; choose from {known}")
+        return self
 
     @model_validator(mode="after")
     def _production_is_hardened(self) -> Settings:
@@ -170,7 +290,8 @@ class Settings(BaseSettings):
 
     @property
     def provider_order(self) -> list[str]:
-        """The failover order: as configured, or every provider that has a key, then offline."""
+        """The failover order: as configured, or every provider that has a key, then the
+        compatible servers, then offline."""
         if self.providers:
             return list(self.providers)
         order = []
@@ -178,6 +299,7 @@ class Settings(BaseSettings):
             order.append("anthropic")
         if self.openai_api_key:
             order.append("openai")
+        order.extend(provider.name for provider in self.compatible_providers)
         order.append("offline")
         return order
 

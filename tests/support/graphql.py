@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -108,6 +110,44 @@ class GraphQLClient:
         self, document: str, variables: dict[str, Any], *, subprotocol: str = GRAPHQL_TRANSPORT_WS
     ) -> list[dict[str, Any]]:
         return [item async for item in self.subscribe(document, variables, subprotocol=subprotocol)]
+
+
+async def http_subscribe(
+    client: GraphQLClient, document: str, variables: dict[str, Any], *, transport: str
+) -> list[dict[str, Any]]:
+    """A subscription over HTTP: ``sse`` (text/event-stream) or ``multipart`` (multipart/mixed).
+
+    Returns each ``data`` as gql's WebSocket client would; raises ``TransportQueryError`` on
+    errors, like it.
+    """
+    accept = "text/event-stream" if transport == "sse" else "multipart/mixed;subscriptionSpec=1.0"
+    headers = {**client._headers(), "Accept": accept}
+    body = {"query": document, "variables": variables}
+    payloads: list[dict[str, Any]] = []
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        http.stream("POST", client.server.graphql_url, json=body, headers=headers) as response,
+    ):
+        text = ""
+        async for chunk in response.aiter_text():
+            text += chunk
+    if transport == "sse":
+        for frame in re.split(r"\r?\n\r?\n", text):
+            fields = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
+            if fields.get("event") == "next":
+                payloads.append(json.loads(fields["data"]))
+    else:
+        for part in text.split("--graphql"):
+            pieces = re.split(r"\r?\n\r?\n", part, maxsplit=1)
+            content = pieces[1].strip() if len(pieces) == 2 else ""
+            if content and content != "{}" and content != "--":
+                payloads.append(json.loads(content)["payload"])
+    results: list[dict[str, Any]] = []
+    for payload in payloads:
+        if payload.get("errors"):
+            raise TransportQueryError(str(payload["errors"]), errors=payload["errors"])
+        results.append(payload["data"])
+    return results
 
 
 async def register_user(

@@ -26,10 +26,14 @@ def bearer_credential(header: str | None) -> str | None:
 
 
 class Context(BaseContext):
-    def __init__(self, services: Services, credential: str | None) -> None:
+    def __init__(
+        self, services: Services, credential: str | None, *, client_address: str | None = None
+    ) -> None:
         super().__init__()
         self.services = services
         self.credential = credential
+        self.client_address = client_address
+        """The caller's address as rate limits see it (``lafactoria.http.client``)."""
         self._principal: Principal | None = None
 
     async def authenticate(self) -> Principal | None:

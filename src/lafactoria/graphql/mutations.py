@@ -4,14 +4,18 @@ authentication failures, malformed IDs and bugs are top-level errors."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from lafactoria.content.bodies import MAX_CARDS, MAX_TARGET_MINUTES, MIN_CARDS, PodcastFormat
 from lafactoria.content.enums import AudienceLevel, ContentType
-from lafactoria.errors import LaFactoriaError
+from lafactoria.db.types import utcnow
+from lafactoria.errors import InvalidInput, LaFactoriaError
 from lafactoria.generation.commands import GenerateCommand
+from lafactoria.generation.service import MAX_BATCH_SIZE
 from lafactoria.graphql.context import Context
-from lafactoria.graphql.ids import decode_id
+from lafactoria.graphql.ids import decode_id, encode_id
 from lafactoria.graphql.types.auth import ApiKey, User
 from lafactoria.graphql.types.common import UserError, is_payload_error
 from lafactoria.graphql.types.jobs import GenerationJob
@@ -81,11 +85,43 @@ class GenerateContentInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="Repeat a request safely: the same key returns the same job."
     )
+    card_count: int | None = strawberry.field(
+        default=None,
+        description=f"FLASHCARDS only: exactly this many cards ({MIN_CARDS}-{MAX_CARDS}). "
+        "Without it, the deck has 10 to 30.",
+    )
+    podcast_format: PodcastFormat | None = strawberry.field(
+        default=None, description="PODCAST only: CONVERSATION (two hosts, the default) or BRIEF."
+    )
+    target_minutes: int | None = strawberry.field(
+        default=None,
+        description=f"PODCAST only: the length to aim for (1-{MAX_TARGET_MINUTES} minutes; "
+        "default 3 for a conversation, 2 for a brief).",
+    )
 
 
 @strawberry.type
 class GenerateContentPayload:
     job: GenerationJob | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class BulkGenerateContentInput:
+    topics: list[str] = strawberry.field(description="1 to 10 topics: one job each.")
+    content_type: ContentType
+    audience_level: AudienceLevel
+    additional_requirements: str | None = strawberry.field(
+        default=None, description="Applied to every topic."
+    )
+
+
+@strawberry.type
+class BulkGenerateContentPayload:
+    batch_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Groups the jobs: pass it to generationJobs(batchId:)."
+    )
+    jobs: list[GenerationJob] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -117,7 +153,9 @@ class Mutation:
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         try:
             result = await info.context.services.auth.login(
-                email=input.email, password=input.password
+                email=input.email,
+                password=input.password,
+                client_address=info.context.client_address,
             )
         except LaFactoriaError as error:
             return AuthPayload(user_errors=_user_errors(error))
@@ -171,11 +209,59 @@ class Mutation:
                 audience_level=input.audience_level,
                 additional_requirements=input.additional_requirements,
                 idempotency_key=input.idempotency_key,
+                card_count=input.card_count,
+                podcast_format=input.podcast_format,
+                target_minutes=input.target_minutes,
             )
-            job = await info.context.services.generation.submit(user_id=user_id, command=command)
+            started = utcnow()
+            # Quotas are the user's, whichever key they call with; an idempotent repeat
+            # returns the job it already made and costs nothing.
+            limits = info.context.services.limits
+            async with limits.generations(user_id=user_id, count=1) as allowance:
+                job = await info.context.services.generation.submit(
+                    user_id=user_id, command=command
+                )
+                if job.created_at >= started:
+                    allowance.use(1)
         except LaFactoriaError as error:
             return GenerateContentPayload(user_errors=_user_errors(error))
         return GenerateContentPayload(job=GenerationJob.from_model(job))
+
+    @strawberry.mutation(
+        description="Start one job per topic, all with the same type and level. All are "
+        "accepted or none (LIMIT_EXCEEDED when the queue cannot take them all)."
+    )
+    async def bulk_generate_content(
+        self,
+        info: Info,
+        input: BulkGenerateContentInput,
+    ) -> BulkGenerateContentPayload:
+        user_id = await info.context.user_id()
+        try:
+            if not 1 <= len(input.topics) <= MAX_BATCH_SIZE:
+                raise InvalidInput(f"give 1 to {MAX_BATCH_SIZE} topics", field="topics")
+            commands = [
+                GenerateCommand.create(
+                    topic=topic,
+                    content_type=input.content_type,
+                    audience_level=input.audience_level,
+                    additional_requirements=input.additional_requirements,
+                    field=f"topics.{index}",
+                )
+                for index, topic in enumerate(input.topics)
+            ]
+            limits = info.context.services.limits
+            async with limits.generations(user_id=user_id, count=len(commands)) as allowance:
+                batch_id, jobs = await info.context.services.generation.submit_batch(
+                    user_id=user_id, commands=commands
+                )
+                allowance.use(len(jobs))
+        except LaFactoriaError as error:
+            return BulkGenerateContentPayload(user_errors=_user_errors(error))
+        return BulkGenerateContentPayload(
+            batch_id=strawberry.ID(encode_id("GenerationBatch", batch_id)),
+            jobs=[GenerationJob.from_model(job) for job in jobs],
+        )
 
     @strawberry.mutation(description="Cancel a queued or running job.")
     async def cancel_generation(
@@ -200,3 +286,33 @@ class Mutation:
         except LaFactoriaError as error:
             return DeleteContentPayload(user_errors=_user_errors(error))
         return DeleteContentPayload(deleted_id=id)
+
+    @strawberry.mutation(
+        description="Start a job that revises one of the viewer's items as the instructions ask "
+        "(e.g. 'simpler words', 'add an example about trains'). The revision is stored as a "
+        "new item whose revisionOf is the original; the original is kept unchanged alongside "
+        "it, also when the job fails. Delete whichever you no longer want."
+    )
+    async def regenerate_content(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        instructions: Annotated[
+            str,
+            strawberry.argument(
+                description="What to change, in the teacher's words (1-2000 characters)."
+            ),
+        ],
+    ) -> GenerateContentPayload:
+        content_id = decode_id(id, "Content")
+        user_id = await info.context.user_id()
+        try:
+            limits = info.context.services.limits
+            async with limits.generations(user_id=user_id, count=1) as allowance:
+                job = await info.context.services.generation.submit_revision(
+                    user_id=user_id, content_id=content_id, instructions=instructions
+                )
+                allowance.use(1)
+        except LaFactoriaError as error:
+            return GenerateContentPayload(user_errors=_user_errors(error))
+        return GenerateContentPayload(job=GenerationJob.from_model(job))

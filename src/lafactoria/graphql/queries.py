@@ -6,6 +6,7 @@ import strawberry
 
 from lafactoria.content.enums import AudienceLevel, ContentType
 from lafactoria.content.models import ContentFilter
+from lafactoria.content.quality import AudienceFit
 from lafactoria.errors import InvalidInput
 from lafactoria.generation.models import JobStatus
 from lafactoria.graphql.context import Context
@@ -26,6 +27,14 @@ class ContentFilterInput:
     audience_level: AudienceLevel | None = None
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive text to find in the title or topic."
+    )
+    audience_fit: AudienceFit | None = strawberry.field(
+        default=None,
+        description="Items whose quality report has this verdict, e.g. TOO_HARD to find "
+        "items to revise.",
+    )
+    needs_review: bool | None = strawberry.field(
+        default=None, description="Items whose quality report has (true) or lacks a WARNING."
     )
 
 
@@ -63,6 +72,8 @@ class Query:
             if filter and filter.audience_level
             else None,
             search=search or None,
+            audience_fit=filter.audience_fit.value if filter and filter.audience_fit else None,
+            needs_review=filter.needs_review if filter else None,
         )
         page = await info.context.services.content.list_contents(
             user_id=await info.context.user_id(), filters=filters, after=key, first=first
@@ -88,10 +99,15 @@ class Query:
         first: int = 20,
         after: str | None = None,
         status: JobStatus | None = None,
+        batch_id: strawberry.ID | None = None,
     ) -> Connection[GenerationJob]:
         key = _page_args(info, first, after)
         page = await info.context.services.generation.list_jobs(
-            user_id=await info.context.user_id(), status=status, after=key, first=first
+            user_id=await info.context.user_id(),
+            status=status,
+            batch_id=decode_id(batch_id, "GenerationBatch", field="batchId") if batch_id else None,
+            after=key,
+            first=first,
         )
         return job_connection(page)
 

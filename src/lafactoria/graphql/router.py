@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from fastapi.requests import HTTPConnection
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from lafactoria.errors import Unauthenticated
 from lafactoria.graphql.context import Context, bearer_credential
+from lafactoria.graphql.errors import coded_error
 from lafactoria.graphql.schema import build_schema
+from lafactoria.graphql.websockets import TransportWSHandler
+from lafactoria.http.client import client_address
 from lafactoria.services import Services
 from lafactoria.settings import Settings
 
 
 async def _context(connection: HTTPConnection) -> Context:
     services: Services = connection.app.state.services
-    return Context(services, bearer_credential(connection.headers.get("authorization")))
+    # Only the Authorization header (or a WebSocket's connection_init) carries credentials:
+    # never the URL, which ends up in logs, browser history and Referer headers.
+    return Context(
+        services,
+        bearer_credential(connection.headers.get("authorization")),
+        client_address=client_address(connection, services.settings.trusted_proxies),
+    )
 
 
 def _credential_from_params(params: Any) -> str | None:
@@ -37,6 +52,8 @@ def _credential_from_params(params: Any) -> str | None:
 
 
 class LaFactoriaGraphQLRouter(GraphQLRouter[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate from ``connection_init``'s payload: ``{"Authorization": "Bearer …"}``.
 
@@ -52,9 +69,56 @@ class LaFactoriaGraphQLRouter(GraphQLRouter[Context, None]):
             raise ConnectionRejectionError({"message": exc.message}) from exc
         return None
 
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Plain (non-streaming) HTTP requests: a subscription here cannot stream, so it is
+        refused with a coded error instead of being run as if it were a query."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is not OperationType.SUBSCRIPTION:
+                # Only a mutation over GET gets here: the method is what is wrong.
+                raise HTTPException(405, exc.as_http_error_reason(request_adapter.method)) from exc
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    coded_error(
+                        "subscriptions stream over a WebSocket (graphql-transport-ws or "
+                        "graphql-ws) or over HTTP with 'Accept: text/event-stream' or "
+                        "'Accept: multipart/mixed;subscriptionSpec=1.0'",
+                        "BAD_REQUEST",
+                    )
+                ],
+            )
+
 
 def build_router(settings: Settings) -> LaFactoriaGraphQLRouter:
-    return LaFactoriaGraphQLRouter(
+    # The handler class reads its ping interval from the class; a subclass per app keeps
+    # several apps in one process (tests) from sharing it.
+    class ConfiguredTransportWSHandler(TransportWSHandler):
+        keep_alive_seconds = settings.graphql.keep_alive_seconds
+
+    router = LaFactoriaGraphQLRouter(
         build_schema(settings),
         context_getter=_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -67,5 +131,11 @@ def build_router(settings: Settings) -> LaFactoriaGraphQLRouter:
             GRAPHQL_SSE_PROTOCOL,
         ),
         keep_alive=True,
-        keep_alive_interval=15,
+        keep_alive_interval=settings.graphql.keep_alive_seconds,
+        connection_init_wait_timeout=timedelta(
+            seconds=settings.graphql.connection_init_timeout_seconds
+        ),
+        max_subscriptions_per_connection=settings.graphql.max_subscriptions_per_connection,
     )
+    router.graphql_transport_ws_handler_class = ConfiguredTransportWSHandler
+    return router

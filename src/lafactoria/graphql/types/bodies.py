@@ -8,6 +8,18 @@ import strawberry
 
 from lafactoria.content import bodies
 
+# Registers the domain enums with Strawberry (in place), so fields and inputs can use them.
+strawberry.enum(
+    bodies.QuestionKind,
+    name="QuestionKind",
+    description="SINGLE: exactly one correct choice. MULTIPLE: select all that apply.",
+)
+strawberry.enum(
+    bodies.PodcastFormat,
+    name="PodcastFormat",
+    description="CONVERSATION: two hosts taking turns. BRIEF: one speaker.",
+)
+
 
 @strawberry.type
 class Section:
@@ -45,13 +57,30 @@ class FlashcardDeck:
 @strawberry.type
 class QuizQuestion:
     question: str
+    kind: bodies.QuestionKind
     choices: list[str]
-    answer_index: int = strawberry.field(description="Index of the correct choice, from 0.")
+    answer_indexes: list[int] = strawberry.field(
+        description="Indexes of the correct choices, from 0: one for SINGLE, two or more for "
+        "MULTIPLE."
+    )
     explanation: str
 
-    @strawberry.field(description="The text of the correct choice.")
+    @strawberry.field(
+        description="Index of the correct choice, from 0 (for MULTIPLE: the first of "
+        "answerIndexes)."
+    )
+    def answer_index(self) -> int:
+        return self.answer_indexes[0]
+
+    @strawberry.field(
+        description="The text of the correct choice (for MULTIPLE: the first of correctAnswers)."
+    )
     def correct_answer(self) -> str:
-        return self.choices[self.answer_index]
+        return self.choices[self.answer_indexes[0]]
+
+    @strawberry.field(description="The texts of every correct choice, in choice order.")
+    def correct_answers(self) -> list[str]:
+        return [self.choices[index] for index in sorted(self.answer_indexes)]
 
 
 @strawberry.type
@@ -75,11 +104,14 @@ class ScriptLine:
 @strawberry.type
 class PodcastScript:
     title: str
+    format: bodies.PodcastFormat
+    target_minutes: int = strawberry.field(description="The length asked for, in minutes.")
     speakers: list[Speaker]
     lines: list[ScriptLine]
     estimated_minutes: float = strawberry.field(
         description="Spoken length at about 150 words per minute."
     )
+    word_count: int = strawberry.field(description="Words spoken in all the lines.")
 
 
 ContentBody = Annotated[
@@ -108,8 +140,9 @@ def body_from_model(body: bodies.Body) -> StudyGuide | FlashcardDeck | Quiz | Po
                 questions=[
                     QuizQuestion(
                         question=q.question,
+                        kind=q.kind,
                         choices=list(q.choices),
-                        answer_index=q.answer_index,
+                        answer_indexes=list(q.answer_indexes),
                         explanation=q.explanation,
                     )
                     for q in body.questions
@@ -118,7 +151,10 @@ def body_from_model(body: bodies.Body) -> StudyGuide | FlashcardDeck | Quiz | Po
         case bodies.PodcastScript():
             return PodcastScript(
                 title=body.title,
+                format=body.format,
+                target_minutes=body.target_minutes,
                 speakers=[Speaker(name=s.name, role=s.role) for s in body.speakers],
                 lines=[ScriptLine(speaker=line.speaker, text=line.text) for line in body.lines],
                 estimated_minutes=body.estimated_minutes,
+                word_count=body.word_count,
             )

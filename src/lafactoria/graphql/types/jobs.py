@@ -30,8 +30,20 @@ class JobError:
 class ProviderAttempt:
     provider: str
     model: str
-    outcome: str = strawberry.field(description="succeeded or failed.")
-    error_code: str | None
+    outcome: str = strawberry.field(
+        description="succeeded, failed, or skipped (the provider's circuit was open)."
+    )
+    error_code: str | None = strawberry.field(
+        description="The job error code this failure maps to, e.g. PROVIDER_UNAVAILABLE."
+    )
+    error_class: str | None = strawberry.field(
+        description="What went wrong, finer than the code: unavailable, timeout, rate_limited, "
+        "truncated, invalid_output, rejected, context_too_long, misconfigured or circuit_open."
+    )
+    purpose: str = strawberry.field(
+        description="Why the call was made: answer, retry, repair (invalid output sent back) "
+        "or larger_budget (after a truncated answer)."
+    )
     latency_ms: int
     input_tokens: int
     output_tokens: int
@@ -45,6 +57,9 @@ class GenerationJob(Node):
     content_type: ContentType
     audience_level: AudienceLevel
     additional_requirements: str | None
+    batch_id: strawberry.ID | None = strawberry.field(
+        description="Set when the job was created by bulkGenerateContent."
+    )
     error: JobError | None
     attempts: list[ProviderAttempt]
     created_at: datetime
@@ -68,6 +83,9 @@ class GenerationJob(Node):
             content_type=ContentType(job.content_type),
             audience_level=AudienceLevel(job.audience_level),
             additional_requirements=job.additional_requirements,
+            batch_id=strawberry.ID(encode_id("GenerationBatch", job.batch_id))
+            if job.batch_id
+            else None,
             error=JobError(code=job.error_code, message=job.error_message or "")
             if job.error_code
             else None,
@@ -77,6 +95,8 @@ class GenerationJob(Node):
                     model=a["model"],
                     outcome=a["outcome"],
                     error_code=a.get("error_code"),
+                    error_class=a.get("error_class"),
+                    purpose=a.get("purpose", "answer"),
                     latency_ms=a["latency_ms"],
                     input_tokens=a.get("input_tokens", 0),
                     output_tokens=a.get("output_tokens", 0),

@@ -1,4 +1,4 @@
-"""The ``lafactoria`` command line."""
+"""``lafactoria serve`` and ``lafactoria export-schema``."""
 
 from __future__ import annotations
 
@@ -7,37 +7,20 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from pydantic import ValidationError
-from rich.console import Console
 
+from lafactoria.cli.common import load_settings
 from lafactoria.logging import configure_logging
 from lafactoria.settings import Settings
 
-cli = typer.Typer(
-    help="La Factoria: a GraphQL API that generates educational content.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-_errors = Console(stderr=True)
 
-
-def _load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        _errors.print(f"[red]Invalid configuration:[/red]\n{exc}")
-        raise typer.Exit(code=2) from None
-
-
-@cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (LAFACTORIA_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (LAFACTORIA_PORT).")] = None,
 ) -> None:
-    """Run the API server (GraphQL at /graphql)."""
+    """Run the API server: the studio at /, GraphQL at /graphql, metrics at /metrics."""
     from lafactoria.app import create_app
 
-    settings = _load_settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),
@@ -45,24 +28,23 @@ def serve(
         port=port if port is not None else settings.port,
         log_config=None,
         proxy_headers=False,
+        # The request middleware logs every request, with more than an access line says.
+        access_log=False,
+        # The sans-I/O implementation: uvicorn's legacy websockets one is deprecated.
+        ws="websockets-sansio",
     )
 
 
-@cli.command("export-schema")
-def export_schema_command(
+def export_schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
     """Print the GraphQL schema (SDL) generated from the code."""
-    from lafactoria.graphql.schema import export_schema
+    from lafactoria.graphql.schema import export_schema as render_schema
 
-    sdl = export_schema(Settings(env="development"))
+    sdl = render_schema(Settings(_env_file=None, env="development"))
     if output is None:
         typer.echo(sdl, nl=False)
     else:
         output.write_text(sdl, encoding="utf-8")
-
-
-def main() -> None:
-    cli()

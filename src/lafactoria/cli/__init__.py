@@ -1,0 +1,32 @@
+"""The ``lafactoria`` command line.
+
+    serve           run the API server
+    generate        ask a running server for content and watch it being written
+    users create    create an account in the server's database
+    keys ...        create, list and revoke a user's API keys in the server's database
+    export-schema   print the GraphQL schema
+
+Each command lives in its own module; this one only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from lafactoria.cli import accounts, generate, server
+
+cli = typer.Typer(
+    help="La Factoria: a GraphQL API that generates educational content.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cli.command()(server.serve)
+cli.command()(generate.generate)
+cli.command("export-schema")(server.export_schema)
+cli.add_typer(accounts.users, name="users")
+cli.add_typer(accounts.keys, name="keys")
+
+
+def main() -> None:
+    cli()
