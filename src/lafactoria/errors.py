@@ -8,6 +8,7 @@
     ├── Unauthenticated              UNAUTHENTICATED (no, bad, expired or revoked credentials)
     ├── PermissionDenied             FORBIDDEN
     ├── LimitExceeded                LIMIT_EXCEEDED (queue full, quotas)
+    ├── Unavailable                  SERVICE_UNAVAILABLE (the database or Redis is unreachable)
     └── ProviderError                a generation attempt failed (see providers.errors)
         ├── RetryableProviderError   try again or fail over
         └── FatalProviderError       fail the job at once
@@ -56,6 +57,12 @@ class PermissionDenied(LaFactoriaError):
 
 class LimitExceeded(LaFactoriaError):
     code = "LIMIT_EXCEEDED"
+
+
+class Unavailable(LaFactoriaError):
+    """A backing service (database, Redis) did not answer; retrying later may succeed."""
+
+    code = "SERVICE_UNAVAILABLE"
 
 
 class ProviderError(LaFactoriaError):

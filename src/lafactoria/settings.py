@@ -44,7 +44,13 @@ class JobSettings(BaseModel):
     queue_size: int = Field(default=200, ge=1, le=100_000)
     """Jobs waiting beyond this are refused with ``LIMIT_EXCEEDED`` instead of piling up."""
     event_retention_seconds: float = Field(default=3600.0, ge=0)
-    """How long a finished job's event log stays in memory for replay."""
+    """How long a finished job's event log stays replayable (in memory, or in Redis)."""
+    lease_seconds: float = Field(default=30.0, ge=0.5, le=3600)
+    """How long a worker's claim on a running job holds without renewal (renewed every
+    third of it): a worker that dies loses its jobs to the others after this long."""
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=3600)
+    """On shutdown, how long running jobs may take to finish before they are handed back
+    to the queue for another process (or the next start) to run."""
 
 
 class ProviderTimeouts(BaseModel):
@@ -169,6 +175,12 @@ class Settings(BaseSettings):
     """Directory for the embedded SQLite database and the generated development secret."""
     database_url: str | None = None
     """SQLAlchemy URL; unset means SQLite in ``data_dir``."""
+    auto_migrate: bool = True
+    """Apply pending schema migrations at start-up. Turn off when deployments run
+    ``lafactoria db upgrade`` as their own step; start-up then refuses an outdated schema."""
+    redis_url: SecretStr | None = None
+    """``redis://…``: scale out. Jobs go through a Redis queue to ``lafactoria worker``
+    processes, job events and rate-limit counters live in Redis. Unset: one process."""
     secret_key: SecretStr | None = None
     """Signs access tokens. Required (32+ chars) in production; generated in development."""
     host: str = "127.0.0.1"

@@ -56,6 +56,13 @@ class GenerationJob(SQLModel, table=True):
     last_sequence: int = 0
     # How many times a worker has started the job; bounds re-runs after crashes.
     run_count: int = 0
+    # The worker process running the job and how long its claim holds unless renewed: a job
+    # whose lease ran out belongs to a dead worker and is re-queued by any live one.
+    worker_id: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when a user cancels a running job, so the cancel holds even if the message that
+    # tells its worker is lost or the worker dies first.
+    cancel_requested: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
