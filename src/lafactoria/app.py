@@ -4,34 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from pwdlib import PasswordHash
 from sqlalchemy import text
 
-from lafactoria import __version__, tables
-from lafactoria.auth.service import AuthService
-from lafactoria.auth.tokens import TokenCodec
-from lafactoria.content.service import ContentService
-from lafactoria.db.engine import Database, create_engine, create_schema
-from lafactoria.events.memory import MemoryEventLog
-from lafactoria.generation.service import GenerationService
+from lafactoria import __version__
 from lafactoria.graphql.router import build_router
 from lafactoria.http.cors import StrictCORSMiddleware
 from lafactoria.http.guard import GraphQLGuard
-from lafactoria.jobs.memory import InProcessJobQueue
 from lafactoria.observability.metrics import Metrics
 from lafactoria.observability.middleware import ObservabilityMiddleware
 from lafactoria.observability.routes import build_metrics_router
 from lafactoria.providers.base import Provider
 from lafactoria.providers.failover import FailoverChain
-from lafactoria.providers.registry import build_providers
-from lafactoria.ratelimit import RateLimits, open_rate_limits
 from lafactoria.rest.router import install as install_rest_api
-from lafactoria.services import Services
+from lafactoria.runtime import open_runtime
 from lafactoria.settings import Settings
 from lafactoria.studio import mount_studio
 
@@ -44,45 +33,12 @@ def create_app(settings: Settings, *, providers: Sequence[Provider] | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = await open_database(settings)
-        chain = FailoverChain(
-            list(providers) if providers is not None else build_providers(settings),
-            job_deadline_seconds=settings.timeouts.job_seconds,
-            policy=settings.failover,
-            metrics=metrics,
-        )
-        events = MemoryEventLog(retention_seconds=settings.jobs.event_retention_seconds)
-        queue = InProcessJobQueue(
-            concurrency=settings.jobs.concurrency, max_size=settings.jobs.queue_size
-        )
-        generation = GenerationService(
-            db=db,
-            events=events,
-            queue=queue,
-            chain=chain,
-            max_output_tokens=settings.max_output_tokens,
-            metrics=metrics,
-        )
-        limits = open_rate_limits(settings.limits)
-        app.state.db = db
-        app.state.events = events
-        app.state.services = Services(
-            settings=settings,
-            auth=build_auth_service(settings, db, limits=limits),
-            content=ContentService(db=db),
-            generation=generation,
-            limits=limits,
-        )
-        await queue.start(generation.run)
-        recovered = await generation.recover_interrupted()
-        _announce(settings, chain, recovered)
-        try:
+        async with open_runtime(settings, providers=providers, metrics=metrics) as runtime:
+            app.state.db = runtime.db
+            app.state.events = runtime.events
+            app.state.services = runtime.services
+            _announce(settings, runtime.chain, runtime.recovered_jobs)
             yield
-        finally:
-            await queue.stop()
-            await chain.aclose()
-            await limits.aclose()
-            await db.dispose()
 
     app = FastAPI(
         title="La Factoria",
@@ -119,32 +75,6 @@ def create_app(settings: Settings, *, providers: Sequence[Provider] | None = Non
         return JSONResponse({"status": "ok", "database": "ok"})
 
     return app
-
-
-async def open_database(settings: Settings) -> Database:
-    """Connect to the configured database and create missing tables."""
-    db = Database(create_engine(settings.resolved_database_url))
-    await create_schema(db.engine, tables.metadata)
-    return db
-
-
-def build_auth_service(
-    settings: Settings, db: Database, *, limits: RateLimits | None = None
-) -> AuthService:
-    """The auth service as configured: shared by the server and the ``lafactoria`` CLI (which
-    has no login limits: its user runs it on the server)."""
-    return AuthService(
-        db=db,
-        tokens=TokenCodec(
-            secret=settings.signing_secret(),
-            issuer=settings.auth.jwt_issuer,
-            audience=settings.auth.jwt_audience,
-            lifetime=timedelta(minutes=settings.auth.access_token_minutes),
-        ),
-        hasher=PasswordHash.recommended(),
-        min_password_length=settings.auth.min_password_length,
-        limits=limits,
-    )
 
 
 def _announce(settings: Settings, chain: FailoverChain, recovered: int) -> None:

@@ -13,7 +13,7 @@ def data(kind: EventKind, progress: float) -> EventData:
 
 
 async def collect(log: MemoryEventLog, job_id: str, after: int = 0) -> list[JobEvent]:
-    stream = log.subscribe(job_id, after_sequence=after)
+    stream = await log.subscribe(job_id, after_sequence=after)
     assert stream is not None
     return [event async for event in stream]
 
@@ -52,13 +52,13 @@ async def test_a_log_reopened_after_a_restart_numbers_on() -> None:
     await log.open("job", start_sequence=7)
     await log.publish("job", data(EventKind.QUEUED, 0))
 
-    assert log.last_sequence("job") == 8
+    assert await log.last_sequence("job") == 8
 
 
 async def test_live_followers_get_every_event_while_a_stalled_one_holds_nothing_up() -> None:
     log = MemoryEventLog(retention_seconds=60)
     await log.open("job", start_sequence=0)
-    stalled = log.subscribe("job", after_sequence=0)
+    stalled = await log.subscribe("job", after_sequence=0)
     assert stalled is not None
     await log.publish("job", data(EventKind.QUEUED, 0))
     first = await anext(stalled)  # reads one event, then never reads again
@@ -81,4 +81,4 @@ async def test_finished_logs_are_evicted_after_retention() -> None:
     await log.publish("job", data(EventKind.SUCCEEDED, 1))
     await asyncio.sleep(0.05)
 
-    assert log.subscribe("job", after_sequence=0) is None
+    assert await log.subscribe("job", after_sequence=0) is None

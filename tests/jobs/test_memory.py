@@ -55,7 +55,7 @@ async def test_concurrency_is_bounded() -> None:
 
     queue = InProcessJobQueue(concurrency=3, max_size=20)
     await queue.start(handler)
-    queue.enqueue(jobs("alice", *(f"j{n}" for n in range(12))))
+    await queue.enqueue(jobs("alice", *(f"j{n}" for n in range(12))))
     await asyncio.wait_for(done.wait(), timeout=5)
     await queue.stop()
 
@@ -74,10 +74,10 @@ async def test_cancel_stops_only_that_job_and_the_worker_lives_on() -> None:
 
     queue = InProcessJobQueue(concurrency=1, max_size=5)
     await queue.start(handler)
-    queue.enqueue(jobs("alice", "stuck", "next"))
+    await queue.enqueue(jobs("alice", "stuck", "next"))
     await started.wait()
 
-    assert queue.cancel("stuck") is True
+    assert await queue.cancel("stuck") is True
     for _ in range(100):
         if completed:
             break
@@ -85,4 +85,4 @@ async def test_cancel_stops_only_that_job_and_the_worker_lives_on() -> None:
     await queue.stop()
 
     assert completed == ["next"]
-    assert queue.cancel("stuck") is False
+    assert await queue.cancel("stuck") is False

@@ -30,7 +30,6 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from lafactoria.app import open_database
 from lafactoria.auth.models import User
 from lafactoria.content.bodies import parse_body
 from lafactoria.content.enums import AudienceLevel, ContentType
@@ -46,6 +45,7 @@ from lafactoria.providers.anthropic import AnthropicProvider
 from lafactoria.providers.base import Provider
 from lafactoria.providers.failover import FailoverChain
 from lafactoria.providers.openai import OpenAIProvider
+from lafactoria.runtime import open_database
 from lafactoria.settings import ProviderTimeouts, Settings
 from tests.support.emulator import Behaviour, Emulator
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user

@@ -62,7 +62,7 @@ def _password(given: str | None, *, confirm: bool = False) -> str:
 async def _auth_service(settings: Settings) -> AsyncIterator[AuthService]:
     # Built by the composition root's own builders, so the CLI and the server agree; imported
     # here so that commands which never touch the database start without the web stack.
-    from lafactoria.app import build_auth_service, open_database
+    from lafactoria.runtime import build_auth_service, open_database
 
     db = await open_database(settings)
     try:

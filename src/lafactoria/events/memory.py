@@ -58,14 +58,16 @@ class MemoryEventLog:
             )
         return event
 
-    def forget(self, job_id: str) -> None:
+    async def forget(self, job_id: str) -> None:
         self._logs.pop(job_id, None)
 
-    def last_sequence(self, job_id: str) -> int | None:
+    async def last_sequence(self, job_id: str) -> int | None:
         log = self._logs.get(job_id)
         return None if log is None else log.last_sequence
 
-    def subscribe(self, job_id: str, *, after_sequence: int) -> AsyncIterator[JobEvent] | None:
+    async def subscribe(
+        self, job_id: str, *, after_sequence: int
+    ) -> AsyncIterator[JobEvent] | None:
         log = self._logs.get(job_id)
         if log is None:
             return None

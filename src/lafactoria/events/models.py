@@ -72,15 +72,17 @@ class EventLog(Protocol):
         """Subscribers following the job's log in this process right now."""
         ...
 
-    def forget(self, job_id: str) -> None:
+    async def forget(self, job_id: str) -> None:
         """Drop a job's log at once (its job was never accepted)."""
         ...
 
-    def last_sequence(self, job_id: str) -> int | None:
+    async def last_sequence(self, job_id: str) -> int | None:
         """The sequence of the newest event, or ``None`` when no log is held for the job."""
         ...
 
-    def subscribe(self, job_id: str, *, after_sequence: int) -> AsyncIterator[JobEvent] | None:
+    async def subscribe(
+        self, job_id: str, *, after_sequence: int
+    ) -> AsyncIterator[JobEvent] | None:
         """Events after ``after_sequence``, then live ones, ending after the terminal event;
         ``None`` when no log is held for the job."""
         ...

@@ -140,12 +140,12 @@ class GenerationService:
                 job.id, EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, "queued")
             )
         try:
-            self._queue.enqueue([QueuedJob(job_id=job.id, owner=user_id) for job in jobs])
+            await self._queue.enqueue([QueuedJob(job_id=job.id, owner=user_id) for job in jobs])
         except LimitExceeded:
             async with self._db.write() as session:
                 await repository.delete_jobs(session, job_ids=[job.id for job in jobs])
             for job in jobs:
-                self._events.forget(job.id)
+                await self._events.forget(job.id)
             raise
         for job in jobs:
             log.info("job_queued", job_id=job.id, user_id=user_id, batch_id=batch_id)
@@ -156,7 +156,7 @@ class GenerationService:
         job = await self.get_job(user_id=user_id, job_id=job_id)
         if JobStatus(job.status).is_terminal:
             raise Conflict(f"the job has already finished ({job.status})", field="jobId")
-        while not self._queue.cancel(job_id):
+        while not await self._queue.cancel(job_id):
             # Not running here, so it should still be queued: finish it directly and the
             # worker's claim then fails, so the job never starts. If a worker claimed it in
             # the meantime, loop and cancel the running task instead.
@@ -223,7 +223,7 @@ class GenerationService:
         like a missing one.
         """
         job = await self.get_job(user_id=user_id, job_id=job_id)
-        stream = self._events.subscribe(job_id, after_sequence=after_sequence)
+        stream = await self._events.subscribe(job_id, after_sequence=after_sequence)
         if stream is not None:
             return stream
         if JobStatus(job.status).is_terminal:
@@ -231,7 +231,7 @@ class GenerationService:
             # still the whole truth, so hand out the terminal event under its real number.
             return _single(_terminal_event(job), after_sequence)
         await self._events.open(job_id, start_sequence=job.last_sequence)
-        stream = self._events.subscribe(job_id, after_sequence=after_sequence)
+        stream = await self._events.subscribe(job_id, after_sequence=after_sequence)
         assert stream is not None
         return stream
 
@@ -302,7 +302,7 @@ class GenerationService:
                 ),
             )
             try:
-                self._queue.enqueue([QueuedJob(job_id=job.id, owner=job.user_id)])
+                await self._queue.enqueue([QueuedJob(job_id=job.id, owner=job.user_id)])
             except LimitExceeded:
                 await self._finish(
                     job.id,
@@ -369,7 +369,7 @@ class GenerationService:
             if expected_status is not None and job.status != expected_status:
                 return False
             await self._events.open(job_id, start_sequence=job.last_sequence)
-            sequence = (self._events.last_sequence(job_id) or job.last_sequence) + 1
+            sequence = (await self._events.last_sequence(job_id) or job.last_sequence) + 1
             if content is not None:
                 session.add(content)
                 await session.flush()

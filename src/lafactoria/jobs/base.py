@@ -25,10 +25,10 @@ class JobQueue(Protocol):
         """Stop taking work and cancel what is running."""
         ...
 
-    def enqueue(self, jobs: Sequence[QueuedJob]) -> None:
+    async def enqueue(self, jobs: Sequence[QueuedJob]) -> None:
         """Accept all of ``jobs`` or none: ``LimitExceeded`` when they do not all fit."""
         ...
 
-    def cancel(self, job_id: str) -> bool:
-        """Stop a job running in this process; ``True`` when one was running."""
+    async def cancel(self, job_id: str) -> bool:
+        """Stop the job wherever it runs; ``True`` when this process was running it."""
         ...

@@ -74,10 +74,10 @@ class InProcessJobQueue:
         await asyncio.gather(*self._workers, *self._running.values(), return_exceptions=True)
         self._workers = []
 
-    def enqueue(self, jobs: Sequence[QueuedJob]) -> None:
+    async def enqueue(self, jobs: Sequence[QueuedJob]) -> None:
         self._queue.put_all(jobs)
 
-    def cancel(self, job_id: str) -> bool:
+    async def cancel(self, job_id: str) -> bool:
         task = self._running.get(job_id)
         if task is None:
             return False
