@@ -17,7 +17,8 @@ where up to one more event may fit.
 
 A check and the hit that follows it are made atomic per key with an in-process lock. With a
 shared storage and several processes a burst can overshoot a quota by at most one request per
-process.
+process. A shared storage that does not answer raises ``Unavailable`` (SERVICE_UNAVAILABLE):
+limits are never silently skipped.
 """
 
 from __future__ import annotations
@@ -30,15 +31,21 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import SlidingWindowCounterSupport, Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+from redis.asyncio import ConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
-from lafactoria.errors import LaFactoriaError
+from lafactoria.errors import LaFactoriaError, Unavailable
 from lafactoria.settings import LimitSettings
+
+_REDIS_TIMEOUT_SECONDS = 2.0
 
 
 class RateLimited(LaFactoriaError):
@@ -82,11 +89,32 @@ class Counters(Protocol):
 
 class LimitsCounters:
     """:class:`Counters` over a ``limits`` async storage, picked by URI (``memory://``,
-    ``redis://…``, or the ``async+`` forms ``limits`` itself uses)."""
+    ``redis://…``, or the ``async+`` forms ``limits`` itself uses).
 
-    def __init__(self, uri: str) -> None:
+    ``redis://`` and ``rediss://`` run on redis-py's asyncio client (the one the event log
+    uses) over a pool this object owns and closes; keys start with ``key_prefix``. A storage
+    that does not answer raises :class:`Unavailable`.
+    """
+
+    def __init__(self, uri: str, *, key_prefix: str = "LIMITS") -> None:
         scheme = uri if uri.startswith("async+") else f"async+{uri}"
-        storage = storage_from_string(scheme)
+        options: dict[str, Any] = {"wrap_exceptions": True}
+        self._pool: ConnectionPool | None = None
+        plain = scheme.removeprefix("async+")
+        if plain.startswith(("redis://", "rediss://")):
+            self._pool = ConnectionPool.from_url(
+                plain,
+                socket_timeout=_REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+                # Fail fast while Redis is down; the next request reconnects.
+                retry=Retry(NoBackoff(), retries=0),
+            )
+            options |= {
+                "implementation": "redispy",
+                "connection_pool": self._pool,
+                "key_prefix": key_prefix,
+            }
+        storage = storage_from_string(scheme, **options)
         assert isinstance(storage, Storage)
         self._storage = storage
         self._exact = MovingWindowRateLimiter(storage)
@@ -94,24 +122,27 @@ class LimitsCounters:
 
     async def hit(self, quota: Quota, key: str, cost: int = 1) -> bool:
         strategy = self._smooth if quota.smooth else self._exact
-        return await strategy.hit(_item(quota), key, cost=cost)
+        async with _available():
+            return await strategy.hit(_item(quota), key, cost=cost)
 
     async def remaining(self, quota: Quota, key: str) -> int:
         strategy = self._smooth if quota.smooth else self._exact
-        stats = await strategy.get_window_stats(_item(quota), key)
+        async with _available():
+            stats = await strategy.get_window_stats(_item(quota), key)
         return max(0, stats.remaining)
 
     async def seconds_until(self, quota: Quota, key: str, needed: int) -> float:
         item = _item(quota)
-        if not quota.smooth:
-            # The moving window frees its oldest entry first; when more than one is needed
-            # this is a lower bound, and a client retrying then is told the rest.
-            stats = await self._exact.get_window_stats(item, key)
-            if stats.remaining >= needed:
-                return 0.0
-            return max(0.0, stats.reset_time - time.time())
-        assert isinstance(self._storage, SlidingWindowCounterSupport)
-        window = await self._storage.get_sliding_window(item.key_for(key), quota.seconds)
+        async with _available():
+            if not quota.smooth:
+                # The moving window frees its oldest entry first; when more than one is
+                # needed this is a lower bound, and a client retrying then is told the rest.
+                stats = await self._exact.get_window_stats(item, key)
+                if stats.remaining >= needed:
+                    return 0.0
+                return max(0.0, stats.reset_time - time.time())
+            assert isinstance(self._storage, SlidingWindowCounterSupport)
+            window = await self._storage.get_sliding_window(item.key_for(key), quota.seconds)
         return _sliding_wait(quota, needed, *window)
 
     async def aclose(self) -> None:
@@ -120,6 +151,16 @@ class LimitsCounters:
         if isinstance(timer, asyncio.Task) and not timer.done():
             timer.cancel()
             await asyncio.gather(timer, return_exceptions=True)
+        if self._pool is not None:
+            await self._pool.aclose()
+
+
+@asynccontextmanager
+async def _available() -> AsyncIterator[None]:
+    try:
+        yield
+    except StorageError as error:
+        raise Unavailable("the rate-limit storage is unreachable") from error
 
 
 def _item(quota: Quota) -> RateLimitItem:
@@ -297,6 +338,11 @@ def _period(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-def open_rate_limits(settings: LimitSettings) -> RateLimits:
-    """The rate limits over the storage ``settings.storage_uri`` names."""
-    return RateLimits(LimitsCounters(settings.storage_uri), settings)
+def open_rate_limits(
+    settings: LimitSettings, *, storage_uri: str | None = None, key_prefix: str = "LIMITS"
+) -> RateLimits:
+    """The rate limits over the storage ``storage_uri`` (default ``settings.storage_uri``)
+    names."""
+    return RateLimits(
+        LimitsCounters(storage_uri or settings.storage_uri, key_prefix=key_prefix), settings
+    )

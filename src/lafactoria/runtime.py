@@ -23,6 +23,7 @@ from lafactoria.content.service import ContentService
 from lafactoria.db.engine import Database, create_engine, create_schema
 from lafactoria.events.memory import MemoryEventLog
 from lafactoria.events.models import EventLog
+from lafactoria.events.redis import RedisEventLog
 from lafactoria.generation.service import GenerationService
 from lafactoria.jobs.base import JobQueue
 from lafactoria.jobs.memory import InProcessJobQueue
@@ -85,7 +86,11 @@ async def open_runtime(
         max_output_tokens=settings.max_output_tokens,
         metrics=metrics,
     )
-    limits = open_rate_limits(settings.limits)
+    limits = open_rate_limits(
+        settings.limits,
+        storage_uri=settings.rate_limit_storage_uri,
+        key_prefix=f"{settings.redis_prefix}limits",
+    )
     services = Services(
         settings=settings,
         auth=build_auth_service(settings, db, limits=limits),
@@ -109,6 +114,7 @@ async def open_runtime(
         await queue.stop()
         await chain.aclose()
         await limits.aclose()
+        await events.aclose()
         await db.dispose()
 
 
@@ -121,7 +127,14 @@ async def open_database(settings: Settings) -> Database:
 
 def open_event_log(settings: Settings) -> EventLog:
     """Where job events are kept and fanned out to subscribers."""
-    return MemoryEventLog(retention_seconds=settings.jobs.event_retention_seconds)
+    retention = settings.jobs.event_retention_seconds
+    if settings.redis_url is not None:
+        return RedisEventLog.from_url(
+            settings.redis_url.get_secret_value(),
+            retention_seconds=retention,
+            prefix=settings.redis_prefix,
+        )
+    return MemoryEventLog(retention_seconds=retention)
 
 
 def open_job_queue(settings: Settings) -> JobQueue:

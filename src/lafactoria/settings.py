@@ -132,7 +132,8 @@ class LimitSettings(BaseModel):
 
     storage_uri: str = "memory://"
     """Where counters live, as a ``limits`` storage URI: ``memory://`` (this process) or
-    ``redis://host:6379`` (shared by every process)."""
+    ``redis://host:6379`` (shared by every process). Left unset while ``redis_url`` is set,
+    the counters use that Redis."""
     login_attempts_per_account: int = Field(default=10, ge=1)
     """Failed logins allowed per email address within ``login_window_seconds``."""
     login_attempts_per_client: int = Field(default=50, ge=1)
@@ -181,6 +182,9 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     """``redis://…``: scale out. Jobs go through a Redis queue to ``lafactoria worker``
     processes, job events and rate-limit counters live in Redis. Unset: one process."""
+    redis_prefix: str = Field(default="lafactoria:", min_length=1, max_length=64)
+    """Start of every Redis key La Factoria writes, so deployments (or test runs) can share
+    one Redis database without seeing each other's keys."""
     secret_key: SecretStr | None = None
     """Signs access tokens. Required (32+ chars) in production; generated in development."""
     host: str = "127.0.0.1"
@@ -299,6 +303,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'lafactoria.db'}"
+
+    @property
+    def rate_limit_storage_uri(self) -> str:
+        """Where rate-limit counters live: as configured, else the shared Redis if there is
+        one, so that limits hold across processes without a second setting."""
+        if self.redis_url is not None and "storage_uri" not in self.limits.model_fields_set:
+            return self.redis_url.get_secret_value()
+        return self.limits.storage_uri
 
     @property
     def provider_order(self) -> list[str]:

@@ -77,6 +77,10 @@ class MemoryEventLog:
         log = self._logs.get(job_id)
         return 0 if log is None else log.followers
 
+    async def aclose(self) -> None:
+        # Nothing to release: the logs go with the process, eviction timers with its loop.
+        return
+
     async def _follow(self, log: _JobLog, after_sequence: int) -> AsyncIterator[JobEvent]:
         index = max(0, after_sequence - log.base_sequence)
         log.followers += 1

@@ -86,3 +86,7 @@ class EventLog(Protocol):
         """Events after ``after_sequence``, then live ones, ending after the terminal event;
         ``None`` when no log is held for the job."""
         ...
+
+    async def aclose(self) -> None:
+        """Release connections and background tasks; the log is not used afterwards."""
+        ...
