@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from lafactoria import __version__
+from lafactoria.db.engine import Database
+from lafactoria.events.redis import RedisEventLog
 from lafactoria.graphql.router import build_router
 from lafactoria.http.cors import StrictCORSMiddleware
 from lafactoria.http.guard import GraphQLGuard
@@ -65,16 +67,31 @@ def create_app(settings: Settings, *, providers: Sequence[Provider] | None = Non
 
     @app.get("/ready", tags=["operations"], response_model=None)
     async def ready() -> JSONResponse:
-        """Readiness: the database answers."""
-        try:
-            async with app.state.db.read() as session:
-                await session.exec(text("SELECT 1"))
-        except Exception:
-            log.exception("readiness_check_failed")
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        """Readiness: the database answers, and Redis too when one is configured."""
+        parts = {"database": await _check("database", _ping_database(app.state.db))}
+        events = app.state.events
+        if isinstance(events, RedisEventLog):
+            parts["redis"] = await _check("redis", events.ping())
+        if all(state == "ok" for state in parts.values()):
+            return JSONResponse({"status": "ok", **parts})
+        return JSONResponse({"status": "unavailable", **parts}, status_code=503)
 
     return app
+
+
+async def _ping_database(db: Database) -> None:
+    async with db.read() as session:
+        connection = await session.connection()
+        await connection.execute(text("SELECT 1"))
+
+
+async def _check(part: str, probe: Awaitable[None]) -> str:
+    try:
+        await probe
+    except Exception:
+        log.exception("readiness_check_failed", part=part)
+        return "down"
+    return "ok"
 
 
 def _announce(settings: Settings, chain: FailoverChain, recovered: int) -> None:

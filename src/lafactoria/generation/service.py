@@ -10,6 +10,7 @@ follows for subscribers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -26,7 +27,7 @@ from lafactoria.content.markdown import render_markdown
 from lafactoria.content.models import Content
 from lafactoria.db.engine import Database
 from lafactoria.db.types import new_id, utcnow
-from lafactoria.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from lafactoria.errors import Conflict, InvalidInput, LimitExceeded, NotFound, Unavailable
 from lafactoria.events.models import EventData, EventKind, EventLog, JobEvent
 from lafactoria.generation import repository
 from lafactoria.generation.commands import GenerateCommand, Revision, read_options
@@ -133,19 +134,23 @@ class GenerationService:
         ]
         async with self._db.write() as session:
             session.add_all(jobs)
-        # QUEUED is published before the job can reach a worker, so it is always sequence 1.
-        for job in jobs:
-            await self._events.open(job.id, start_sequence=0)
-            await self._events.publish(
-                job.id, EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, "queued")
-            )
         try:
+            # QUEUED is published before the job can reach a worker, so it is always
+            # sequence 1.
+            for job in jobs:
+                await self._events.open(job.id, start_sequence=0)
+                await self._events.publish(
+                    job.id, EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, "queued")
+                )
             await self._queue.enqueue([QueuedJob(job_id=job.id, owner=user_id) for job in jobs])
-        except LimitExceeded:
+        except (LimitExceeded, Unavailable):
+            # Not accepted after all (queue full, event log down): no job is left behind
+            # that nothing runs or reports, and the request can simply be repeated.
             async with self._db.write() as session:
                 await repository.delete_jobs(session, job_ids=[job.id for job in jobs])
             for job in jobs:
-                await self._events.forget(job.id)
+                with contextlib.suppress(Unavailable):
+                    await self._events.forget(job.id)
             raise
         for job in jobs:
             log.info("job_queued", job_id=job.id, user_id=user_id, batch_id=batch_id)
@@ -224,6 +229,12 @@ class GenerationService:
         """
         job = await self.get_job(user_id=user_id, job_id=job_id)
         stream = await self._events.subscribe(job_id, after_sequence=after_sequence)
+        if stream is not None and JobStatus(job.status).is_terminal:
+            last = await self._events.last_sequence(job_id)
+            if last is not None and last < job.last_sequence:
+                # The terminal event never reached the log (it was down when the job
+                # finished): what the log holds, then the stored outcome.
+                return _then_outcome(stream, job, last=last, after_sequence=after_sequence)
         if stream is not None:
             return stream
         if JobStatus(job.status).is_terminal:
@@ -382,7 +393,12 @@ class GenerationService:
             if attempts is not None:
                 job.attempts = [attempt.as_dict() for attempt in attempts]
             session.add(job)
-        await self._events.publish(job_id, _terminal_data(job))
+        try:
+            await self._events.publish(job_id, _terminal_data(job))
+        except Unavailable:
+            # The stored state is the truth and is written: ``progress`` hands the terminal
+            # event out from it, so the job is not failed (or left unfinished) for this.
+            log.warning("terminal_event_not_published", job_id=job_id, status=status.value)
         self._metrics.job_finished(status.value)
         return True
 
@@ -488,6 +504,23 @@ def _terminal_event(job: GenerationJob) -> JobEvent:
 
 async def _single(event: JobEvent, after_sequence: int) -> AsyncIterator[JobEvent]:
     if event.sequence > after_sequence:
+        yield event
+
+
+async def _then_outcome(
+    stream: AsyncIterator[JobEvent], job: GenerationJob, *, last: int, after_sequence: int
+) -> AsyncIterator[JobEvent]:
+    """The log's events up to ``last`` (no more will come), then the job's stored outcome."""
+    try:
+        if after_sequence < last:
+            async for event in stream:
+                yield event
+                if event.sequence >= last:
+                    break
+    finally:
+        # Every EventLog hands out an async generator; the Protocol promises only iteration.
+        await stream.aclose()  # type: ignore[attr-defined]
+    async for event in _single(_terminal_event(job), after_sequence):
         yield event
 
 
