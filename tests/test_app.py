@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user
+from tests.support.redis import throwaway_redis
 from tests.support.server import make_settings, run_server
 
 
@@ -52,3 +54,20 @@ async def test_graphiql_is_served_in_development(tmp_path: Path) -> None:
 
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+
+
+@pytest.mark.redis
+async def test_readiness_reports_redis_when_it_is_configured(tmp_path: Path) -> None:
+    with throwaway_redis(tmp_path) as redis:
+        settings = make_settings(tmp_path, redis_url=redis.url)
+        with run_server(settings) as server:
+            async with httpx.AsyncClient(base_url=server.base_url) as http:
+                up = await http.get("/ready")
+                redis.kill()
+                down = await http.get("/ready")
+
+    assert (up.status_code, up.json()) == (200, {"status": "ok", "database": "ok", "redis": "ok"})
+    assert (down.status_code, down.json()) == (
+        503,
+        {"status": "unavailable", "database": "ok", "redis": "down"},
+    )

@@ -1,13 +1,15 @@
-"""Rate limits over the memory storage: what counts, what does not, and how long to wait."""
+"""Rate limits: what counts, what does not, how long to wait, and counters shared in Redis."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from lafactoria.errors import Unavailable
 from lafactoria.ratelimit import (
     LimitsCounters,
     Quota,
@@ -17,6 +19,11 @@ from lafactoria.ratelimit import (
     open_rate_limits,
 )
 from lafactoria.settings import LimitSettings
+from tests.support.graphql import GENERATE, GraphQLClient, register_user
+from tests.support.redis import isolated_prefix, redis_test_url, throwaway_redis
+from tests.support.server import make_settings, run_server
+
+QUIZ = {"contentType": "QUIZ", "audienceLevel": "COLLEGE"}
 
 
 @pytest.fixture
@@ -172,3 +179,73 @@ async def test_storage_is_chosen_by_uri(uri: str) -> None:
     assert not await counters.hit(quota, "k")
     assert await counters.remaining(quota, "k") == 0
     await counters.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_counters_are_shared_between_processes() -> None:
+    async with isolated_prefix() as prefix:
+        first = LimitsCounters(redis_test_url(), key_prefix=prefix)
+        second = LimitsCounters(redis_test_url(), key_prefix=prefix)
+        exact = Quota("exact", amount=2, seconds=60)
+        budget = Quota("budget", amount=100, seconds=60, smooth=True)
+        try:
+            hits = [await first.hit(exact, "k"), await second.hit(exact, "k")]
+            over = await first.hit(exact, "k")
+            spent = [await first.hit(budget, "k", 70), await second.hit(budget, "k", 40)]
+            left = await second.remaining(budget, "k")
+            wait = await first.seconds_until(budget, "k", 40)
+        finally:
+            await first.aclose()
+            await second.aclose()
+
+    assert (hits, over) == ([True, True], False)
+    assert spent == [True, False]
+    assert left == 30
+    # 70 spent in this window: it must end, then fade until 40 fit (as in memory).
+    assert wait == pytest.approx(60 + 60 * (1 - 60 / 70), abs=1)
+
+
+@pytest.mark.redis
+async def test_an_unreachable_redis_is_unavailable_not_unlimited(tmp_path: Path) -> None:
+    with throwaway_redis(tmp_path) as server:
+        counters = LimitsCounters(server.url)
+        quota = Quota("down", amount=5, seconds=60)
+        try:
+            assert await counters.hit(quota, "k")
+            server.kill()
+            with pytest.raises(Unavailable):
+                await counters.hit(quota, "k")
+            with pytest.raises(Unavailable):
+                await counters.remaining(quota, "k")
+            server.start()
+            assert await counters.remaining(quota, "k") == 5  # a fresh server, counting again
+        finally:
+            await counters.aclose()
+
+
+@pytest.mark.redis
+async def test_a_user_over_the_limit_on_one_server_is_over_it_on_every_server(
+    tmp_path: Path,
+) -> None:
+    async with isolated_prefix() as prefix:
+        settings = make_settings(
+            tmp_path,
+            redis_url=redis_test_url(),
+            redis_prefix=prefix,
+            limits={"generations_per_minute": 2},
+        )
+        with run_server(settings) as first, run_server(settings) as second:
+            on_first = await register_user(first)
+            on_second = GraphQLClient(second, on_first.credential)
+            accepted = [
+                await on_first.execute(GENERATE, {"input": {"topic": topic, **QUIZ}})
+                for topic in ("Tides", "Moons")
+            ]
+            refused = await on_second.execute(GENERATE, {"input": {"topic": "Rings", **QUIZ}})
+
+    assert [result.errors for result in accepted] == [None, None]
+    assert refused.codes == ["RATE_LIMITED"]
+    assert refused.errors is not None
+    assert refused.errors[0]["message"].startswith(
+        "too many generation requests: at most 2 per minute"
+    )
