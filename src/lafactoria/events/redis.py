@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -60,6 +60,9 @@ _PAGE = 256
 # call, so this bounds how late its first live event can be (it has replayed everything
 # before it); waking the reader sooner would cost a Redis round trip per subscription.
 _BLOCK_MS = 100
+# Connections per process, whatever the number of subscribers: the reader holds one, and a
+# burst of new subscribers replaying at once waits for the others rather than opening more.
+_MAX_CONNECTIONS = 16
 # A Redis that stops answering (rather than refusing) must still end subscriptions promptly.
 _SOCKET_TIMEOUT_SECONDS = 5.0
 _CONNECT_TIMEOUT_SECONDS = 2.0
@@ -134,15 +137,17 @@ class RedisEventLog:
 
     @classmethod
     def from_url(cls, url: str, *, retention_seconds: float, prefix: str) -> RedisEventLog:
-        """A log on its own connection pool; connections open on first use."""
-        redis = Redis.from_url(
+        """A log on a pool of its own; connections open on first use."""
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=_MAX_CONNECTIONS,
+            timeout=_SOCKET_TIMEOUT_SECONDS,
             protocol=2,
             socket_timeout=_SOCKET_TIMEOUT_SECONDS,
             socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
             retry=Retry(NoBackoff(), retries=0),
         )
-        return cls(redis, retention_seconds=retention_seconds, prefix=prefix)
+        return cls(Redis.from_pool(pool), retention_seconds=retention_seconds, prefix=prefix)
 
     async def open(self, job_id: str, *, start_sequence: int) -> None:
         await _call(self._redis.hsetnx(self._meta(job_id), "seq", str(start_sequence)))
