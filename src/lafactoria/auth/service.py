@@ -125,7 +125,7 @@ class AuthService:
 
     async def register(self, *, email: str, password: str) -> User:
         """Create an account; the email is normalised so one person cannot register twice."""
-        email = normalize_email(check_text(email, field="email"))
+        email = check_text(normalize_email(email), field="email")
         if (
             len(email) > _MAX_EMAIL_LENGTH
             or len(email.partition("@")[0]) > _MAX_EMAIL_LOCAL_PART_LENGTH
