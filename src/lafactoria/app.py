@@ -47,6 +47,9 @@ def create_app(settings: Settings, *, providers: Sequence[Provider] | None = Non
         version=__version__,
         description="Generate study guides, flashcards, quizzes and podcast scripts.",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
     )
     # Innermost first: the guard checks /graphql requests before GraphQL reads them, and CORS
     # wraps it so that its refusals carry CORS headers too.

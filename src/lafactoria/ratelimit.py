@@ -244,8 +244,9 @@ class RateLimits:
     async def login(self, *, account: str, client: str | None) -> AsyncIterator[LoginAttempt]:
         """Admit one login attempt, or raise :class:`RateLimited` when the account (whether or
         not it exists) or the client address has failed too often lately."""
-        # Hashed, so a shared storage never holds email addresses.
-        account_key = hashlib.sha256(account.encode()).hexdigest()
+        # Hashed, so a shared storage never holds email addresses; "surrogatepass" because
+        # an attempt with a malformed email still counts (and must not crash).
+        account_key = hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()
         checks = [(self._login_account, account_key)]
         if client:
             checks.append((self._login_client, client))

@@ -193,6 +193,9 @@ class Settings(BaseSettings):
     """Port ``lafactoria serve`` listens on."""
     log_level: str = "info"
     """Minimum level of the JSON log lines."""
+    api_docs: bool | None = None
+    """The REST API's ``/openapi.json``, ``/docs`` and ``/redoc``; defaults to on outside
+    production (they map the whole attack surface for anyone who asks)."""
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Comma-separated browser origins allowed to call the API (none by default)."""
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -297,6 +300,12 @@ class Settings(BaseSettings):
         if self.graphql.graphiql is None:
             return not self.is_production
         return self.graphql.graphiql
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        if self.api_docs is None:
+            return not self.is_production
+        return self.api_docs
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 
+from lafactoria.graphql.ids import encode_id
 from tests.support.graphql import GENERATE, GraphQLClient, register_user
 from tests.support.server import RunningServer
 
@@ -213,3 +215,50 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(
 
     assert wrong_password == unknown_email
     assert wrong_password["login"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"], ids=["max", "min"]
+)
+@pytest.mark.parametrize("listing", ["contents", "generationJobs"])
+async def test_a_cursor_past_the_calendar_is_bad_user_input(
+    server: RunningServer, listing: str, moment: str
+) -> None:
+    client = await register_user(server)
+    cursor = encode_cursor_text(f"{moment}|abc")
+
+    result = await client.execute(
+        f"query($after: String) {{ {listing}(after: $after) {{ totalCount }} }}", {"after": cursor}
+    )
+
+    assert result.data is None
+    assert result.errors is not None
+    assert [(e["message"], e["path"], e["extensions"]) for e in result.errors] == [
+        ("after is not a valid cursor", [listing], {"code": "BAD_USER_INPUT", "field": "after"})
+    ]
+
+
+def encode_cursor_text(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def test_an_unknown_job_to_cancel_names_the_job_id_argument(server: RunningServer) -> None:
+    client = await register_user(server)
+    missing = encode_id("GenerationJob", "0" * 32)
+
+    data = await client.data(
+        "mutation($id: ID!) { cancelGeneration(jobId: $id) { userErrors { field code } } }",
+        {"id": missing},
+    )
+
+    assert data["cancelGeneration"]["userErrors"] == [{"field": "jobId", "code": "NOT_FOUND"}]
+
+
+async def test_an_unused_variable_is_a_validation_error(server: RunningServer) -> None:
+    client = await register_user(server)
+
+    result = await client.execute("query($f: Int) { viewer { id } }", {"f": 1})
+
+    assert result.codes == ["GRAPHQL_VALIDATION_FAILED"]
+    assert result.errors is not None
+    assert result.errors[0]["message"] == "Variable '$f' is never used."

@@ -14,7 +14,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from lafactoria.graphql.ids import decode_id
-from tests.support.graphql import GENERATE, GRAPHQL_TRANSPORT_WS, PROGRESS, register_user
+from tests.support.graphql import (
+    GENERATE,
+    GRAPHQL_TRANSPORT_WS,
+    GRAPHQL_WS,
+    PROGRESS,
+    register_user,
+)
 from tests.support.providers import StallingProvider
 from tests.support.server import RunningServer, make_settings, run_server
 
@@ -195,3 +201,76 @@ async def test_revoked_api_key_ends_the_stream_unauthenticated(
 
 def _raw(global_id: str) -> str:
     return decode_id(global_id, "GenerationJob")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "null",
+        "[1, 2]",
+        '"subscribe"',
+        '{"type": 7}',
+        '{"id": "1", "type": "subscribe", "payload": null}',
+        '{"id": "1", "type": "subscribe", "payload": {"query": 5}}',
+        '{"id": 1, "type": "subscribe", "payload": {"query": "{ viewer { id } }"}}',
+        '{"id": "1", "type": "subscribe", "payload": {"query": "{ viewer { id } }", '
+        '"operationName": 5}}',
+        '{"id": "1", "type": "subscribe", "payload": {"query": "{ viewer { id } }", '
+        '"variables": [1]}}',
+    ],
+    ids=[
+        "null",
+        "list",
+        "string",
+        "non-string-type",
+        "null-payload",
+        "non-string-query",
+        "non-string-id",
+        "non-string-operation-name",
+        "list-variables",
+    ],
+)
+async def test_a_message_of_the_wrong_shape_closes_4400(
+    server: RunningServer, message: str
+) -> None:
+    client = await register_user(server)
+    async with connect(server) as socket:
+        await init(socket, client.credential)
+        await socket.send(message)
+
+        assert await close_code(socket) == 4400
+
+
+@asynccontextmanager
+async def connect_legacy(server: RunningServer) -> AsyncIterator[ClientConnection]:
+    async with websockets.connect(server.ws_url, subprotocols=[GRAPHQL_WS]) as socket:
+        yield socket
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["null", "[1, 2]", '{"id": "1", "type": "start", "payload": null}'],
+    ids=["null", "list", "null-payload"],
+)
+async def test_graphql_ws_answers_a_message_of_the_wrong_shape_with_a_protocol_error(
+    server: RunningServer, message: str
+) -> None:
+    async with connect_legacy(server) as socket:
+        await socket.send(message)
+
+        reply = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+        assert reply["type"] == "connection_error"
+        assert await close_code(socket) == 1002
+
+
+async def test_graphql_ws_refuses_a_second_connection_init(server: RunningServer) -> None:
+    client = await register_user(server)
+    init_message = json.dumps(
+        {"type": "connection_init", "payload": {"Authorization": f"Bearer {client.credential}"}}
+    )
+    async with connect_legacy(server) as socket:
+        await socket.send(init_message)
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        await socket.send(init_message)
+
+        assert await close_code(socket) == 4429

@@ -484,7 +484,7 @@ async def run_in_process(db: Database, case: Case, chain: Chain) -> Observed:
     )
     await queue.start(generation.run)
     try:
-        job = await generation.submit(
+        submitted = await generation.submit(
             user_id=user.id,
             command=GenerateCommand.create(
                 topic="Photosynthesis",
@@ -492,6 +492,7 @@ async def run_in_process(db: Database, case: Case, chain: Chain) -> Observed:
                 audience_level=AudienceLevel.MIDDLE_SCHOOL,
             ),
         )
+        job = submitted.job
         stream = await generation.progress(user_id=user.id, job_id=job.id)
         events = [
             {

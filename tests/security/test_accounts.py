@@ -89,7 +89,11 @@ async def test_control_characters_in_an_email_are_refused(production: RunningSer
     answer = await register(production, f"ada\x00{fresh_email()}", PASSWORD)
 
     assert answer["userErrors"] == [
-        {"field": "email", "message": "enter a valid email address", "code": "INVALID_INPUT"}
+        {
+            "field": "email",
+            "message": "email must not contain control characters",
+            "code": "INVALID_INPUT",
+        }
     ]
 
 

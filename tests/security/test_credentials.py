@@ -77,6 +77,8 @@ FORGERIES = {
     ),
     "no subject": lambda a, secret: hs_token(claims(a, sub=None), secret),
     "garbage": lambda a, secret: "not.a.jwt",
+    # Past what a datetime holds (year 33658): once "year 33658 is out of range" in the body.
+    "expiry in year 33658": lambda a, secret: hs_token(claims(a, exp=10**12), secret),
 }
 
 
@@ -207,3 +209,17 @@ def _with_query(server: RunningServer, query: str) -> RunningServer:
             return f"{super().ws_url}?{query}"
 
     return WithQuery(app=server.app, settings=server.settings, port=server.port)
+
+
+async def test_a_token_expiring_past_the_calendar_is_refused_over_websockets(
+    production: RunningServer, victim: Account
+) -> None:
+    token = hs_token(claims(victim, exp=10**12), server_secret(production))
+
+    over_http = await post(production, VIEWER, token=token)
+    transport_ws = await ws_operation(production, VIEWER, {}, token=token)
+    legacy_ws = await ws_operation(production, VIEWER, {}, token=token, protocol=GRAPHQL_WS)
+
+    refused(over_http, "the access token is not valid", "viewer")
+    assert transport_ws == [{"type": "closed", "code": 4403}]
+    assert legacy_ws == [{"type": "connection_error"}]

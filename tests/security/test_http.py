@@ -220,3 +220,48 @@ async def test_the_configured_origin_is_allowed_and_answers_vary_by_origin(
     # A browser will not hand this answer to the other origin's script.
     assert "access-control-allow-origin" not in other.headers
     assert "Origin" in other.headers["vary"]
+
+
+@pytest.mark.parametrize("operation_name", [5, ["A"], {"name": "A"}])
+async def test_an_operation_name_that_is_not_a_string_is_a_coded_400(
+    production: RunningServer, account: Account, operation_name: object
+) -> None:
+    response = await send(
+        production,
+        "POST",
+        json={"query": MUTATION, "operationName": operation_name},
+        token=account.token,
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "operationName must be a string or null, if provided",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ],
+    }
+    assert count(production, "generation_jobs", account.user_id) == 0
+
+
+async def test_several_operations_without_an_operation_name_run_none(
+    production: RunningServer, account: Account
+) -> None:
+    document = (
+        f"mutation First {MUTATION.removeprefix('mutation ')} query Second {{ viewer {{ id }} }}"
+    )
+
+    response = await send(production, "POST", json={"query": document}, token=account.token)
+
+    body = response.json()
+    assert body["data"] is None
+    assert [(e["message"], e["extensions"]) for e in body["errors"]] == [
+        (
+            "the document has several operations: name the one to run in operationName",
+            {"code": "BAD_REQUEST"},
+        )
+    ]
+    assert body["extensions"]["cost"]["throttleStatus"] is None
+    assert count(production, "generation_jobs", account.user_id) == 0

@@ -7,9 +7,11 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.security.attacker import GENERATE, QUIZ, Account, count, one, send, sign_up
+from tests.security.attacker import GENERATE, QUIZ, Account, count, one, rows, send, sign_up
+from tests.support.graphql import LOGIN, REGISTER
 from tests.support.server import RunningServer
 
 
@@ -53,6 +55,17 @@ async def generate_raw(server: RunningServer, account: Account, fields: dict[str
             "idempotencyKey",
             "idempotencyKey must be at most 128 characters",
         ),
+        ({"topic": "\u200b\ufeff \u200b"}, "topic", "topic must not be empty"),
+        (
+            {"topic": "Cells \u202egnp.exe"},
+            "topic",
+            "topic must not contain text-direction control characters",
+        ),
+        (
+            {"topic": "Cells", "additionalRequirements": "ok \u2066hidden\u2069"},
+            "additionalRequirements",
+            "additionalRequirements must not contain text-direction control characters",
+        ),
     ],
     ids=[
         "lone-surrogate",
@@ -62,6 +75,9 @@ async def generate_raw(server: RunningServer, account: Account, fields: dict[str
         "surrogate-in-requirements",
         "201-emoji",
         "long-idempotency-key",
+        "invisible-only-topic",
+        "bidi-override-topic",
+        "bidi-isolate-requirements",
     ],
 )
 async def test_hostile_text_is_refused_by_field_and_stores_nothing(
@@ -160,3 +176,178 @@ async def test_enums_types_and_ids_are_strict(
 
     assert [error["extensions"]["code"] for error in response.json()["errors"]] == [code]
     assert count(production, "generation_jobs", account.user_id) == before
+
+
+async def post_raw(
+    server: RunningServer, document: str, variables_json: str, token: str | None = None
+) -> Any:
+    """POST variables written as JSON text, so that escapes like a lone surrogate arrive as
+    sent (a JSON encoder would refuse them)."""
+    body = f'{{"query": {json.dumps(document)}, "variables": {variables_json}}}'
+    response = await send(
+        server,
+        "POST",
+        content=body.encode(),
+        headers={"Content-Type": "application/json"},
+        token=token,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("variables", "field", "message"),
+    [
+        (
+            '{"input": {"email": "a@b.org", "password": "\\ud800abcdefghijk"}}',
+            "password",
+            "password contains invalid Unicode",
+        ),
+        (
+            '{"input": {"email": "\\ud800@b.org", "password": "correct horse battery"}}',
+            "email",
+            "email contains invalid Unicode",
+        ),
+        (
+            '{"input": {"email": "a\\u0000b@b.org", "password": "correct horse battery"}}',
+            "email",
+            "email must not contain control characters",
+        ),
+        (
+            f'{{"input": {{"email": "{"a" * 65}@b.org", "password": "correct horse battery"}}}}',
+            "email",
+            "enter a valid email address",
+        ),
+        (
+            f'{{"input": {{"email": "a@{"b" * 250}.org", "password": "correct horse battery"}}}}',
+            "email",
+            "enter a valid email address",
+        ),
+    ],
+    ids=["surrogate-password", "surrogate-email", "nul-email", "long-local-part", "long-email"],
+)
+async def test_register_refuses_hostile_text_by_field(
+    production: RunningServer, variables: str, field: str, message: str
+) -> None:
+    body = await post_raw(production, REGISTER, variables)
+
+    assert body["data"]["register"] == {
+        "user": None,
+        "userErrors": [{"field": field, "message": message, "code": "INVALID_INPUT"}],
+    }
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        '{"input": {"email": "\\ud800@b.org", "password": "correct horse battery"}}',
+        '{"input": {"email": "EMAIL", "password": "\\udfffcorrect horse"}}',
+    ],
+    ids=["surrogate-email", "surrogate-password"],
+)
+async def test_login_with_hostile_text_is_a_wrong_password(
+    production: RunningServer, account: Account, variables: str
+) -> None:
+    body = await post_raw(production, LOGIN, variables.replace("EMAIL", account.email))
+
+    assert body["data"]["login"] == {
+        "accessToken": None,
+        "expiresAt": None,
+        "user": None,
+        "userErrors": [
+            {
+                "field": None,
+                "message": "the email or password is incorrect",
+                "code": "INVALID_CREDENTIALS",
+            }
+        ],
+    }
+
+
+CREATE_KEY = """
+mutation($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { secret userErrors { field message code } }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("\\ud800", "name contains invalid Unicode"),
+        ("key\\u0000", "name must not contain control characters"),
+        ("key\\u0007", "name must not contain control characters"),
+        ("\\u202eyek", "name must not contain text-direction control characters"),
+    ],
+    ids=["surrogate", "nul", "bell", "bidi-override"],
+)
+async def test_api_key_names_refuse_hostile_text(
+    production: RunningServer, account: Account, name: str, message: str
+) -> None:
+    body = await post_raw(
+        production, CREATE_KEY, f'{{"input": {{"name": "{name}"}}}}', token=account.token
+    )
+
+    assert body["data"]["createApiKey"] == {
+        "secret": None,
+        "userErrors": [{"field": "name", "message": message, "code": "INVALID_INPUT"}],
+    }
+    assert rows(production, "SELECT id FROM api_keys WHERE user_id = ?", account.user_id) == []
+
+
+SEARCH = "query($search: String) { contents(filter: {search: $search}) { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [
+        ("\\ud800", "filter.search contains invalid Unicode"),
+        ("\\u0000", "filter.search must not contain control characters"),
+    ],
+    ids=["surrogate", "nul"],
+)
+async def test_search_refuses_hostile_text(
+    production: RunningServer, account: Account, search: str, message: str
+) -> None:
+    body = await post_raw(production, SEARCH, f'{{"search": "{search}"}}', token=account.token)
+
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["message"] == message
+    assert error["path"] == ["contents"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filter.search"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/auth/register",
+            '{"email": "\\ud800@b.org", "password": "correct horse battery"}',
+            "email",
+        ),
+        (
+            "/api/v1/auth/register",
+            '{"email": "a@b.org", "password": "\\ud800abcdefghijk"}',
+            "password",
+        ),
+        ("/api/v1/auth/api-key", '{"name": "key\\u0007"}', "name"),
+    ],
+    ids=["register-email", "register-password", "api-key-bell"],
+)
+async def test_rest_refuses_hostile_text_with_422(
+    production: RunningServer, account: Account, path: str, body: str, field: str
+) -> None:
+    async with httpx.AsyncClient(base_url=production.base_url, timeout=30) as http:
+        response = await http.post(
+            path,
+            content=body.encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {account.token}",
+            },
+        )
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("INVALID_INPUT", field)
+    assert rows(production, "SELECT id FROM api_keys WHERE user_id = ?", account.user_id) == []

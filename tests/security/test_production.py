@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from lafactoria.app import create_app
 from tests.security.attacker import post, send
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, make_settings
 
 INTROSPECTION = [
     "{ __schema { types { name } } }",
@@ -74,3 +77,24 @@ async def test_development_keeps_introspection_suggestions_and_graphiql(
     )
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc"])
+async def test_the_rest_api_documentation_is_off_in_production(
+    production: RunningServer, development: RunningServer, path: str
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        hidden = await http.get(f"{production.base_url}{path}")
+        shown = await http.get(f"{development.base_url}{path}")
+
+    assert hidden.status_code == 404
+    assert "openapi" not in hidden.text.lower()
+    assert shown.status_code == 200
+
+
+def test_a_setting_turns_the_rest_api_documentation_back_on(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, env="production", api_docs=True)
+
+    app = create_app(settings)
+
+    assert (app.openapi_url, app.docs_url, app.redoc_url) == ("/openapi.json", "/docs", "/redoc")

@@ -3,12 +3,13 @@ key rotation, which changes nothing because quotas belong to the user."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.security.attacker import GENERATE, QUIZ, count, post, sign_up
+from tests.security.attacker import GENERATE, QUIZ, codes, count, post, sign_up
 from tests.support.server import RunningServer, make_settings, run_server
 
 CREATE_KEY = 'mutation { createApiKey(input: {name: "rotated"}) { secret userErrors { code } } }'
@@ -159,3 +160,46 @@ async def test_the_cost_budget_runs_out_and_says_when_it_refills(server: Running
         assert 1 <= retry_after <= 60
         assert refused["extensions"]["cost"]["requestedQueryCost"] == 202
         assert refused["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < 202
+
+
+async def test_concurrent_idempotent_repeats_are_charged_once(server: RunningServer) -> None:
+    account = await sign_up(server)
+
+    # Six at once (the cost budget of 500 holds ten generations): twice the minute's quota.
+    bodies = await asyncio.gather(
+        *(start(server, account.token, "Tides", idempotencyKey="burst") for _ in range(6))
+    )
+    others = [await start(server, account.token, f"Topic {n}") for n in range(2)]
+
+    assert len({body["data"]["generateContent"]["job"]["id"] for body in bodies}) == 1
+    # The quota is 3 a minute: the repeats took one, so two more jobs still fit.
+    assert all(accepted(body) for body in others), others
+    assert count(server, "generation_jobs", account.user_id) == 3
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (
+            GENERATE,
+            {"input": {"topic": "Tides", "contentType": "ESSAY", "audienceLevel": "COLLEGE"}},
+        ),
+        (GENERATE, {"input": None}),
+        (GENERATE, {"input": {"topic": "Tides", **QUIZ, "colour": "red"}}),
+    ],
+    ids=["wrong-enum", "null-for-non-null", "unknown-input-field"],
+)
+async def test_operations_refused_for_their_variables_are_not_charged(
+    server: RunningServer, document: str, variables: dict[str, Any]
+) -> None:
+    account = await sign_up(server)
+
+    refused = await post(server, document, variables, token=account.token)
+    listing = await post(server, "{ viewer { id } }", token=account.token)
+
+    assert codes(refused) == ["BAD_USER_INPUT"]
+    assert refused["data"] is None
+    assert refused["extensions"]["cost"]["throttleStatus"] is None
+    status = listing["extensions"]["cost"]["throttleStatus"]
+    assert status["currentlyAvailable"] >= status["maximumAvailable"] - 1
+    assert count(server, "generation_jobs", account.user_id) == 0

@@ -29,9 +29,13 @@ from lafactoria.db.engine import Database
 from lafactoria.db.types import utcnow
 from lafactoria.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, Unauthenticated
 from lafactoria.ratelimit import RateLimits
+from lafactoria.text import check_text, clean_text
 
 T = TypeVar("T")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# RFC 5321's limits: a longer address cannot receive mail anyway.
+_MAX_EMAIL_LENGTH = 254
+_MAX_EMAIL_LOCAL_PART_LENGTH = 64
 _MAX_PASSWORD_LENGTH = 256
 _MIN_DISTINCT_PASSWORD_CHARACTERS = 5
 # The most used passwords long enough to pass the length rule (from public breach corpora).
@@ -121,14 +125,14 @@ class AuthService:
 
     async def register(self, *, email: str, password: str) -> User:
         """Create an account; the email is normalised so one person cannot register twice."""
-        email = normalize_email(email)
+        email = check_text(normalize_email(email), field="email")
         if (
-            len(email) > 320
+            len(email) > _MAX_EMAIL_LENGTH
+            or len(email.partition("@")[0]) > _MAX_EMAIL_LOCAL_PART_LENGTH
             or not _EMAIL.match(email)
-            or any(unicodedata.category(char) == "Cc" for char in email)
         ):
             raise InvalidInput("enter a valid email address", field="email")
-        self._check_password_policy(password, email=email)
+        self._check_password_policy(check_text(password, field="password"), email=email)
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         user = User(email=email, password_hash=password_hash)
         try:
@@ -160,6 +164,11 @@ class AuthService:
                 raise
 
     async def _check_password(self, email: str, password: str) -> LoginResult:
+        if not _encodable(email) or not _encodable(password):
+            # No account has such an email or password (register refuses them) and the hasher
+            # could not even encode them: a wrong password, in the usual time.
+            await asyncio.to_thread(self._verify_password, "", self._dummy_hash)
+            raise InvalidCredentials("the email or password is incorrect")
         async with self._db.read() as session:
             user = await repository.get_user_by_email(session, email)
         stored_hash = user.password_hash if user else self._dummy_hash
@@ -257,9 +266,7 @@ class AuthService:
     async def create_api_key(
         self, *, user_id: str, name: str, expires_in_days: int | None = None
     ) -> CreatedApiKey:
-        name = name.strip()
-        if not name or len(name) > _MAX_KEY_NAME_LENGTH:
-            raise InvalidInput(f"name must be 1 to {_MAX_KEY_NAME_LENGTH} characters", field="name")
+        name = clean_text(name, field="name", max_length=_MAX_KEY_NAME_LENGTH)
         if expires_in_days is not None and not 1 <= expires_in_days <= _MAX_KEY_LIFETIME_DAYS:
             raise InvalidInput(
                 f"expiresInDays must be between 1 and {_MAX_KEY_LIFETIME_DAYS}",
@@ -322,3 +329,12 @@ class AuthService:
             self._hasher.verify("x", stored_hash)
             return False
         return self._hasher.verify(password, stored_hash)
+
+
+def _encodable(value: str) -> bool:
+    """False for text with lone surrogates, which no stored email or password has."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

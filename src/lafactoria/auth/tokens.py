@@ -69,10 +69,12 @@ class TokenCodec:
             raise Unauthenticated("the access token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("the access token is not valid") from exc
-        return TokenClaims(
-            user_id=str(claims["sub"]),
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=utcnow().tzinfo),
-        )
+        try:
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=utcnow().tzinfo)
+        except (OverflowError, OSError, ValueError) as exc:
+            # Signed by us yet past what a datetime holds (year 33658): never one we issued.
+            raise Unauthenticated("the access token is not valid") from exc
+        return TokenClaims(user_id=str(claims["sub"]), expires_at=expires_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,9 @@ from sqlalchemy import JSON, String, Text
 from sqlmodel import Field, SQLModel
 
 from lafactoria.db.types import UTCDateTime, new_id, utcnow
+from lafactoria.text import clean_text
+
+MAX_SEARCH_LENGTH = 200
 
 
 class Content(SQLModel, table=True):
@@ -48,3 +51,10 @@ class ContentFilter:
     """A ``content.quality.AudienceFit`` value: items whose quality report says so."""
     needs_review: bool | None = None
     """Items whose quality report has (``True``) or lacks (``False``) a warning."""
+
+
+def clean_search(text: str | None, *, field: str = "search") -> str | None:
+    """A listing's search text, checked like any input; blank means no search."""
+    if text is None or not text.strip():
+        return None
+    return clean_text(text, field=field, max_length=MAX_SEARCH_LENGTH)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +16,11 @@ from lafactoria.content.bodies import (
 )
 from lafactoria.content.enums import AudienceLevel, ContentType
 from lafactoria.errors import InvalidInput
+from lafactoria.text import PROSE_CONTROLS, clean_text
 
 MAX_TOPIC_LENGTH = 200
 MAX_REQUIREMENTS_LENGTH = 2000
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
-_ALLOWED_CONTROLS_IN_PROSE = frozenset("\n\t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,7 @@ class GenerateCommand:
                 additional_requirements,
                 field="additionalRequirements",
                 max_length=MAX_REQUIREMENTS_LENGTH,
-                allow=_ALLOWED_CONTROLS_IN_PROSE,
+                allow=PROSE_CONTROLS,
             )
             if additional_requirements is not None and additional_requirements.strip()
             else None
@@ -94,7 +93,7 @@ class GenerateCommand:
             instructions,
             field="instructions",
             max_length=MAX_REQUIREMENTS_LENGTH,
-            allow=_ALLOWED_CONTROLS_IN_PROSE,
+            allow=PROSE_CONTROLS,
         )
         # The revision may change the deck's size or the script's length, within the limits
         # any request has; the podcast keeps its format.
@@ -177,22 +176,3 @@ def _requested_spec(
     return BodySpec.requested(
         card_count=card_count, podcast_format=podcast_format, target_minutes=target_minutes
     )
-
-
-def clean_text(
-    value: str, *, field: str, max_length: int, allow: frozenset[str] = frozenset()
-) -> str:
-    """Trim and check free text: no control characters or lone surrogates; length in
-    characters, so emoji and non-Latin scripts count as what a reader sees them as."""
-    text = value.strip()
-    if not text:
-        raise InvalidInput(f"{field} must not be empty", field=field)
-    if len(text) > max_length:
-        raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
-    for char in text:
-        category = unicodedata.category(char)
-        if category == "Cs":
-            raise InvalidInput(f"{field} contains invalid Unicode", field=field)
-        if category == "Cc" and char not in allow:
-            raise InvalidInput(f"{field} must not contain control characters", field=field)
-    return text

@@ -66,6 +66,15 @@ _EXPECTED_CHARS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """What :meth:`GenerationService.submit` did: the job, and whether this call made it."""
+
+    job: GenerationJob
+    created: bool
+    """False when an earlier request with the same idempotency key made the job."""
+
+
 class GenerationService:
     def __init__(
         self,
@@ -86,12 +95,13 @@ class GenerationService:
 
     # -- accepting work -------------------------------------------------------------------
 
-    async def submit(self, *, user_id: str, command: GenerateCommand) -> GenerationJob:
-        """Store a QUEUED job and enqueue it; the same idempotency key returns the same job."""
+    async def submit(self, *, user_id: str, command: GenerateCommand) -> Submitted:
+        """Store a QUEUED job and enqueue it; the same idempotency key returns the same job
+        (``created`` tells which, so only new jobs count against quotas)."""
         if command.idempotency_key:
             existing = await self._find_by_key(user_id, command.idempotency_key)
             if existing is not None:
-                return existing
+                return Submitted(job=existing, created=False)
         try:
             jobs = await self._accept(user_id, [command], batch_id=None)
         except IntegrityError:
@@ -99,8 +109,8 @@ class GenerationService:
             existing = await self._find_by_key(user_id, command.idempotency_key or "")
             if existing is None:
                 raise
-            return existing
-        return jobs[0]
+            return Submitted(job=existing, created=False)
+        return Submitted(job=jobs[0], created=True)
 
     async def submit_batch(
         self, *, user_id: str, commands: Sequence[GenerateCommand]
@@ -432,7 +442,7 @@ class GenerationService:
             body=original.body,
             instructions=instructions,
         )
-        return await self.submit(user_id=user_id, command=command)
+        return (await self.submit(user_id=user_id, command=command)).job
 
 
 def _body_parser(content_type: ContentType, spec: BodySpec) -> Callable[[Completion], Body]:

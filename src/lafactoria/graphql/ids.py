@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from lafactoria.errors import InvalidInput
 from lafactoria.pagination import PageKey
@@ -52,9 +52,12 @@ def decode_cursor(cursor: str, *, field: str = "after") -> PageKey:
     text = _decode(cursor) or ""
     created_at, sep, raw_id = text.partition("|")
     try:
-        moment = datetime.fromisoformat(created_at)
-    except ValueError:
+        # In UTC, as stored: a moment at the very edge of the calendar with an offset
+        # (9999-12-31T23:59-05:00) cannot be converted, so it is no cursor we gave out.
+        parsed = datetime.fromisoformat(created_at)
+        moment = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
         moment = None
-    if not sep or moment is None or moment.tzinfo is None or not raw_id.isalnum():
+    if not sep or moment is None or not raw_id.isalnum():
         raise InvalidInput(f"{field} is not a valid cursor", field=field)
     return PageKey(created_at=moment, id=raw_id)

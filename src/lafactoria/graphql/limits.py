@@ -104,19 +104,23 @@ class QueryLimits(SchemaExtension):
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
             if context.validation_rules:
-                context.pre_execution_errors = validate(
-                    context.schema._schema,
-                    document,
-                    (
-                        *context.validation_rules,
-                        MaybeNullValidationRule,
-                        OneOfInputValidationRule,
-                    ),
-                    hide_suggestions=self.hide_suggestions,
-                )
+                # Coded here: some validation messages ("Variable '$f' is never used") read
+                # like the variable-value errors that are BAD_USER_INPUT.
+                context.pre_execution_errors = [
+                    _validation_failed(error)
+                    for error in validate(
+                        context.schema._schema,
+                        document,
+                        (
+                            *context.validation_rules,
+                            MaybeNullValidationRule,
+                            OneOfInputValidationRule,
+                        ),
+                        hide_suggestions=self.hide_suggestions,
+                    )
+                ]
             if not context.pre_execution_errors:
-                refusal = await self._admit(context.schema._schema, document)
-                context.pre_execution_errors = [refusal] if refusal else []
+                context.pre_execution_errors = await self._admit(context.schema._schema, document)
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -136,11 +140,35 @@ class QueryLimits(SchemaExtension):
             }
         }
 
-    async def _admit(self, schema: GraphQLSchema, document: DocumentNode) -> GraphQLError | None:
+    async def _admit(self, schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+        """The errors that refuse the operation (none: it was charged and runs)."""
+        if self._is_ambiguous(document):
+            return [
+                coded_error(
+                    "the document has several operations: name the one to run in operationName",
+                    "BAD_REQUEST",
+                )
+            ]
         operation = get_operation_ast(document, self.execution_context.operation_name)
         if operation is None:
-            return None  # Strawberry reports the missing or ambiguous operation
+            return []  # Strawberry reports the missing operation
         analyzer = _Analyzer(schema, document, operation, self.execution_context.variables)
+        if analyzer.variable_errors:
+            # Refused before it runs, so it is not charged (graphql.errors codes them
+            # BAD_USER_INPUT); the cost asked for is still reported.
+            self._requested = analyzer.static_cost(self.settings.max_page_size).cost
+            return analyzer.variable_errors
+        refusal = await self._limit(analyzer, document)
+        return [refusal] if refusal else []
+
+    def _is_ambiguous(self, document: DocumentNode) -> bool:
+        # Strawberry runs the first operation when none is named; GraphQL-over-HTTP asks for a
+        # request error. The provided name is only kept on a private attribute.
+        provided = getattr(self.execution_context, "_provided_operation_name", None)
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        return provided is None and len(operations) > 1
+
+    async def _limit(self, analyzer: _Analyzer, document: DocumentNode) -> GraphQLError | None:
         # Costed first, so that every refusal can still report what was asked for; the walk
         # is linear in the document, whatever it holds.
         walk = analyzer.static_cost(self.settings.max_page_size)
@@ -220,6 +248,18 @@ class QueryLimits(SchemaExtension):
         return self._analysis.actual_cost(data) if isinstance(data, dict) else 0
 
 
+def _validation_failed(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"},
+    )
+
+
 def _too_complex(message: str, reason: str, limit: int, value: int) -> GraphQLError:
     return coded_error(
         message, "QUERY_TOO_COMPLEX", extensions={"reason": reason, "limit": limit, "value": value}
@@ -247,10 +287,10 @@ class _Analyzer:
         assert root is not None  # validation refuses operations the schema lacks
         self.root: GraphQLObjectType = root
         coerced = get_variable_values(
-            schema, operation.variable_definitions or (), raw_variables or {}, max_errors=1
+            schema, operation.variable_definitions or (), raw_variables or {}
         )
-        # Variables that do not coerce fail execution with BAD_USER_INPUT anyway; until then
-        # the cost is estimated from the schema's defaults.
+        # Variables that do not coerce refuse the operation before it is charged.
+        self.variable_errors: list[GraphQLError] = coerced if isinstance(coerced, list) else []
         self.variables = None if isinstance(coerced, list) else coerced
         self._max_page_size = 0
         self._walk = _Walk()

@@ -10,7 +10,6 @@ import strawberry
 
 from lafactoria.content.bodies import MAX_CARDS, MAX_TARGET_MINUTES, MIN_CARDS, PodcastFormat
 from lafactoria.content.enums import AudienceLevel, ContentType
-from lafactoria.db.types import utcnow
 from lafactoria.errors import InvalidInput, LaFactoriaError
 from lafactoria.generation.commands import GenerateCommand
 from lafactoria.generation.service import MAX_BATCH_SIZE
@@ -23,10 +22,17 @@ from lafactoria.graphql.types.jobs import GenerationJob
 Info = strawberry.Info[Context, None]
 
 
-def _user_errors(error: LaFactoriaError) -> list[UserError]:
+def _user_errors(
+    error: LaFactoriaError, *, arguments: dict[str, str] | None = None
+) -> list[UserError]:
+    """``error`` as the payload's user errors; ``arguments`` renames the service's field names
+    to the mutation's argument names where they differ (the job lookup says ``id``)."""
     if not is_payload_error(error):
         raise error
-    return [UserError.from_error(error)]
+    user_error = UserError.from_error(error)
+    if arguments and user_error.field in arguments:
+        user_error.field = arguments[user_error.field]
+    return [user_error]
 
 
 @strawberry.input
@@ -213,19 +219,18 @@ class Mutation:
                 podcast_format=input.podcast_format,
                 target_minutes=input.target_minutes,
             )
-            started = utcnow()
             # Quotas are the user's, whichever key they call with; an idempotent repeat
             # returns the job it already made and costs nothing.
             limits = info.context.services.limits
             async with limits.generations(user_id=user_id, count=1) as allowance:
-                job = await info.context.services.generation.submit(
+                submitted = await info.context.services.generation.submit(
                     user_id=user_id, command=command
                 )
-                if job.created_at >= started:
+                if submitted.created:
                     allowance.use(1)
         except LaFactoriaError as error:
             return GenerateContentPayload(user_errors=_user_errors(error))
-        return GenerateContentPayload(job=GenerationJob.from_model(job))
+        return GenerateContentPayload(job=GenerationJob.from_model(submitted.job))
 
     @strawberry.mutation(
         description="Start one job per topic, all with the same type and level. All are "
@@ -274,7 +279,9 @@ class Mutation:
         try:
             job = await info.context.services.generation.cancel(user_id=user_id, job_id=raw_id)
         except LaFactoriaError as error:
-            return CancelGenerationPayload(user_errors=_user_errors(error))
+            return CancelGenerationPayload(
+                user_errors=_user_errors(error, arguments={"id": "jobId"})
+            )
         return CancelGenerationPayload(job=GenerationJob.from_model(job))
 
     @strawberry.mutation(description="Delete one of the viewer's content items.")

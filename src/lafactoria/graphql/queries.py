@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from lafactoria.content.enums import AudienceLevel, ContentType
-from lafactoria.content.models import ContentFilter
+from lafactoria.content.models import ContentFilter, clean_search
 from lafactoria.content.quality import AudienceFit
 from lafactoria.errors import InvalidInput
 from lafactoria.generation.models import JobStatus
@@ -18,7 +18,6 @@ from lafactoria.graphql.types.jobs import GenerationJob, job_connection
 from lafactoria.pagination import PageKey
 
 Info = strawberry.Info[Context, None]
-_MAX_SEARCH_LENGTH = 200
 
 
 @strawberry.input(description="Narrows a content listing; every field is optional.")
@@ -61,17 +60,13 @@ class Query:
         filter: ContentFilterInput | None = None,
     ) -> Connection[Content]:
         key = _page_args(info, first, after)
-        search = (filter.search or "").strip() if filter else ""
-        if len(search) > _MAX_SEARCH_LENGTH:
-            raise InvalidInput(
-                f"search must be at most {_MAX_SEARCH_LENGTH} characters", field="filter.search"
-            )
+        search = clean_search(filter.search, field="filter.search") if filter else None
         filters = ContentFilter(
             content_type=filter.content_type.value if filter and filter.content_type else None,
             audience_level=filter.audience_level.value
             if filter and filter.audience_level
             else None,
-            search=search or None,
+            search=search,
             audience_fit=filter.audience_fit.value if filter and filter.audience_fit else None,
             needs_review=filter.needs_review if filter else None,
         )

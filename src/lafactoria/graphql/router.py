@@ -25,7 +25,7 @@ from lafactoria.errors import Unauthenticated
 from lafactoria.graphql.context import Context, bearer_credential
 from lafactoria.graphql.errors import coded_error
 from lafactoria.graphql.schema import build_schema
-from lafactoria.graphql.websockets import TransportWSHandler
+from lafactoria.graphql.websockets import LegacyWSHandler, TransportWSHandler
 from lafactoria.http.client import client_address
 from lafactoria.services import Services
 from lafactoria.settings import Settings
@@ -53,6 +53,7 @@ def _credential_from_params(params: Any) -> str | None:
 
 class LaFactoriaGraphQLRouter(GraphQLRouter[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate from ``connection_init``'s payload: ``{"Authorization": "Bearer …"}``.
@@ -68,6 +69,38 @@ class LaFactoriaGraphQLRouter(GraphQLRouter[Context, None]):
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from exc
         return None
+
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        """Refuse an envelope whose ``operationName`` is not a string (or null) before
+        Strawberry uses it as one."""
+        items = request_data if isinstance(request_data, list) else [request_data]
+        if any(not isinstance(item.operation_name, str | None) for item in items):
+            sub_response.status_code = 400
+            refused = ExecutionResult(
+                data=None,
+                errors=[
+                    coded_error(
+                        "operationName must be a string or null, if provided", "BAD_REQUEST"
+                    )
+                ],
+            )
+            return [refused] * len(items) if isinstance(request_data, list) else refused
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
 
     async def execute_single(
         self,

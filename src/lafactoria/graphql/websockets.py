@@ -1,22 +1,59 @@
-"""graphql-transport-ws handling beyond Strawberry's: auth-gated operations and keep-alive."""
+"""WebSocket handling beyond Strawberry's: auth-gated operations, keep-alive, and messages of
+the wrong shape refused with a close code instead of a crashed socket (both subprotocols)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage as LegacyConnectionInitMessage,
+)
+from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from lafactoria.graphql.context import Context
 
-# graphql-transport-ws's own code for "operation before authorisation".
+# graphql-transport-ws's own codes for "operation before authorisation" and "second init".
 _UNAUTHORIZED = 4401
+_TOO_MANY_INITIALISATIONS = 4429
+# RFC 6455's "protocol error", for graphql-ws, which has no code of its own.
+_PROTOCOL_ERROR = 1002
+_OPERATION_TYPES = {"subscribe", "start"}
+_TYPES_WITH_ID = {*_OPERATION_TYPES, "complete", "stop"}
+
+
+def _is_optional(value: object, kind: type) -> bool:
+    return value is None or isinstance(value, kind)
+
+
+def malformation(message: Any) -> str | None:
+    """What is wrong with a decoded message's shape (``None``: nothing). Strawberry indexes
+    messages as the protocol describes them, so any other shape would raise inside it."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "a message must be an object with a string type"
+    if message["type"] in _TYPES_WITH_ID and not isinstance(message.get("id"), str):
+        return "the message's id must be a string"
+    if message["type"] in _OPERATION_TYPES:
+        payload = message.get("payload")
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("query"), str)
+            or not _is_optional(payload.get("variables"), dict)
+            or not _is_optional(payload.get("operationName"), str)
+            or not _is_optional(payload.get("extensions"), dict)
+        ):
+            return "the payload must hold a string query and optional variables object"
+    return None
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -25,6 +62,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     keep_alive_seconds: float = 15.0
     _pinger: asyncio.Task[None] | None = None
+
+    async def handle_message(self, message: Message) -> None:
+        problem = malformation(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)  # closes 4400
+            return
+        await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
@@ -48,3 +92,27 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         while True:
             await asyncio.sleep(self.keep_alive_seconds)
             await self.send_message({"type": "ping"})
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """graphql-ws (subscriptions-transport-ws): a malformed message is a protocol error and a
+    second ``connection_init`` is refused, as graphql-transport-ws does."""
+
+    _initialised = False
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        problem = malformation(message)
+        if problem is not None:
+            await self.send_message({"type": "connection_error", "payload": {"message": problem}})
+            await self.websocket.close(code=_PROTOCOL_ERROR, reason="Invalid message")
+            return
+        await super().handle_message(message)
+
+    async def handle_connection_init(self, message: LegacyConnectionInitMessage) -> None:
+        if self._initialised:
+            await self.websocket.close(
+                code=_TOO_MANY_INITIALISATIONS, reason="Too many initialisation requests"
+            )
+            return
+        self._initialised = True
+        await super().handle_connection_init(message)

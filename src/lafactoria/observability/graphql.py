@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import structlog
 from strawberry.extensions import SchemaExtension
 from strawberry.types import StreamExecutionResult
 from strawberry.types.graphql import OperationType
@@ -19,6 +20,8 @@ from graphql import GraphQLError
 from lafactoria.errors import LaFactoriaError
 from lafactoria.graphql.context import Context
 from lafactoria.observability.middleware import RequestInfo, current_request
+
+log = structlog.get_logger(__name__)
 
 
 class OperationObserver(SchemaExtension):
@@ -36,7 +39,11 @@ class OperationObserver(SchemaExtension):
             if self._subscribed and request is not None:
                 request.metrics.subscriptions_open.dec()
             if request is not None:
-                await self._report(request, time.perf_counter() - started)
+                try:
+                    await self._report(request, time.perf_counter() - started)
+                except Exception:
+                    # An exception here would replace the operation's result with its text.
+                    log.exception("graphql_report_failed")
 
     def on_execute(self) -> Iterator[None]:
         # Parsed and validated by now, so the operation's type is known.
@@ -87,5 +94,10 @@ async def _user_id(context: object) -> str | None:
     try:
         principal = await context.authenticate()
     except LaFactoriaError:
+        return None
+    except Exception:
+        # Reporting must never replace the operation's result (or leak an exception's text):
+        # an unexpected failure here is only logged.
+        log.exception("observability_user_lookup_failed")
         return None
     return principal.user.id if principal else None

@@ -13,7 +13,6 @@ from lafactoria.content.enums import AudienceLevel, ContentType
 from lafactoria.content.exports import formats
 from lafactoria.content.exports.formats import ExportFormat
 from lafactoria.content.models import ContentFilter
-from lafactoria.db.types import utcnow
 from lafactoria.generation.commands import GenerateCommand
 from lafactoria.rest.dependencies import CurrentPrincipal, ServicesDep
 from lafactoria.rest.errors import ApiRoute, error_responses
@@ -64,13 +63,13 @@ async def generate(
         target_minutes=body.target_minutes,
     )
     user_id = principal.user.id
-    started = utcnow()
     # Quotas are the user's whatever the transport; an idempotent repeat returns the job it
     # already made and costs nothing (as in GraphQL's generateContent).
     async with services.limits.generations(user_id=user_id, count=1) as allowance:
-        job = await services.generation.submit(user_id=user_id, command=command)
-        if job.created_at >= started:
+        submitted = await services.generation.submit(user_id=user_id, command=command)
+        if submitted.created:
             allowance.use(1)
+    job = submitted.job
     response.headers["Location"] = f"{API_PREFIX}/tasks/{job.id}"
     return JobOut.from_model(job)
 
