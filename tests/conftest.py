@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.server import RunningServer, make_settings, run_server
+
+# Marker → the variable that points its tests at a server, and that server's name.
+SERVICES = {"redis": ("LAFACTORIA_TEST_REDIS_URL", "Redis")}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker, (variable, name) in SERVICES.items():
+            if item.get_closest_marker(marker) and not os.environ.get(variable):
+                item.add_marker(pytest.mark.skip(reason=f"set {variable} to run the {name} tests"))
 
 
 @pytest.fixture(scope="session")
