@@ -74,8 +74,8 @@ class Recorder:
         return self.started
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    deadline = asyncio.get_running_loop().time() + 10
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "condition never held"
         await asyncio.sleep(0.02)
