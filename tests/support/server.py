@@ -27,8 +27,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "providers": ["offline"],
         "log_level": "warning",
+        # A test server stops at once: jobs still running are handed back, not waited for.
+        "jobs": {"shutdown_grace_seconds": 0},
     }
+    jobs = overrides.pop("jobs", {})
     values.update(overrides)
+    values["jobs"] = {**values["jobs"], **jobs}
     return Settings(_env_file=None, **values)
 
 
