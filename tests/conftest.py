@@ -10,20 +10,15 @@ import pytest
 
 from tests.support.server import RunningServer, make_settings, run_server
 
-# Tests marked with one of these run only when its variable names a server to use.
-SERVER_MARKERS = {
-    "redis": "LAFACTORIA_TEST_REDIS_URL",
-}
+# Marker → the variable that points its tests at a server, and that server's name.
+SERVICES = {"redis": ("LAFACTORIA_TEST_REDIS_URL", "Redis")}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for marker, variable in SERVER_MARKERS.items():
-        if os.environ.get(variable):
-            continue
-        skip = pytest.mark.skip(reason=f"set {variable} to run the {marker.capitalize()} tests")
-        for item in items:
-            if marker in item.keywords:
-                item.add_marker(skip)
+    for item in items:
+        for marker, (variable, name) in SERVICES.items():
+            if item.get_closest_marker(marker) and not os.environ.get(variable):
+                item.add_marker(pytest.mark.skip(reason=f"set {variable} to run the {name} tests"))
 
 
 @pytest.fixture(scope="session")

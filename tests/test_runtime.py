@@ -13,7 +13,7 @@ from gql.transport.exceptions import TransportQueryError
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user
 from tests.support.providers import StallingProvider
 from tests.support.redis import isolated_prefix, redis_test_url, throwaway_redis
-from tests.support.server import make_settings, run_server
+from tests.support.server import make_settings, run_server, run_worker
 
 pytestmark = pytest.mark.redis
 
@@ -24,7 +24,7 @@ JOBS = "query { generationJobs(first: 10) { totalCount } }"
 async def test_a_job_started_on_one_server_streams_from_another(tmp_path: Path) -> None:
     async with isolated_prefix() as prefix:
         settings = make_settings(tmp_path, redis_url=redis_test_url(), redis_prefix=prefix)
-        with run_server(settings) as first, run_server(settings) as second:
+        with run_server(settings) as first, run_server(settings) as second, run_worker(settings):
             on_first = await register_user(first)
             on_second = GraphQLClient(second, on_first.credential)
             job = (await on_first.data(GENERATE, {"input": {"topic": "Volcanoes", **QUIZ}}))[
@@ -51,7 +51,7 @@ async def test_a_job_is_refused_whole_while_its_events_cannot_be_published(
             redis_url=redis.url,
             limits={"storage_uri": "memory://", "generations_per_minute": 100},
         )
-        with run_server(settings) as server:
+        with run_server(settings) as server, run_worker(settings):
             client = await register_user(server)
             redis.kill()
             refused = await client.execute(GENERATE, {"input": {"topic": "Tides", **QUIZ}})
@@ -72,7 +72,7 @@ async def test_a_subscription_ends_with_a_coded_error_when_redis_goes_away(
 ) -> None:
     with throwaway_redis(tmp_path) as redis:
         settings = make_settings(tmp_path, redis_url=redis.url)
-        with run_server(settings, providers=[StallingProvider()]) as server:
+        with run_server(settings) as server, run_worker(settings, providers=[StallingProvider()]):
             client = await register_user(server)
             job = (await client.data(GENERATE, {"input": {"topic": "Tides", **QUIZ}}))[
                 "generateContent"

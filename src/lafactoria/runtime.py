@@ -8,12 +8,17 @@ embedded default keeps everything in this process, ``LAFACTORIA_REDIS_URL`` scal
 
 from __future__ import annotations
 
+import asyncio
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+import structlog
 from pwdlib import PasswordHash
 
 from lafactoria import tables
@@ -24,9 +29,11 @@ from lafactoria.db.engine import Database, create_engine, create_schema
 from lafactoria.events.memory import MemoryEventLog
 from lafactoria.events.models import EventLog
 from lafactoria.events.redis import RedisEventLog
+from lafactoria.generation import repository as generation_repository
 from lafactoria.generation.service import GenerationService
 from lafactoria.jobs.base import JobQueue
 from lafactoria.jobs.memory import InProcessJobQueue
+from lafactoria.jobs.redis import RedisJobQueue
 from lafactoria.observability.metrics import Metrics
 from lafactoria.providers.base import Provider
 from lafactoria.providers.failover import FailoverChain
@@ -34,6 +41,8 @@ from lafactoria.providers.registry import build_providers
 from lafactoria.ratelimit import RateLimits, open_rate_limits
 from lafactoria.services import Services
 from lafactoria.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
 class Role(StrEnum):
@@ -43,6 +52,9 @@ class Role(StrEnum):
     """Accepts requests; on the embedded default it also runs the jobs itself."""
     WORKER = "worker"
     """Runs jobs taken from the shared queue (scale-out only)."""
+
+    def runs_jobs(self, settings: Settings) -> bool:
+        return self is Role.WORKER or settings.redis_url is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +89,8 @@ async def open_runtime(
         metrics=metrics,
     )
     events = open_event_log(settings)
-    queue = open_job_queue(settings)
+    worker_id = new_worker_id()
+    queue = open_job_queue(settings, role, db=db, worker_id=worker_id)
     generation = GenerationService(
         db=db,
         events=events,
@@ -85,11 +98,13 @@ async def open_runtime(
         chain=chain,
         max_output_tokens=settings.max_output_tokens,
         metrics=metrics,
+        worker_id=worker_id,
+        lease_seconds=settings.jobs.lease_seconds,
     )
     limits = open_rate_limits(
         settings.limits,
         storage_uri=settings.rate_limit_storage_uri,
-        key_prefix=f"{settings.redis_prefix}limits",
+        key_prefix=f"{settings.redis_prefix}:limits",
     )
     services = Services(
         settings=settings,
@@ -98,9 +113,16 @@ async def open_runtime(
         generation=generation,
         limits=limits,
     )
+    sweeper: asyncio.Task[None] | None = None
     try:
-        await queue.start(generation.run)
-        recovered = await generation.recover_interrupted()
+        if role.runs_jobs(settings):
+            await queue.start(generation.run)
+        # Alone, this process knows every unfinished job was left by a dead one; with
+        # workers elsewhere, only an expired lease says so.
+        recovered = await generation.recover_interrupted() if settings.redis_url is None else 0
+        sweeper = asyncio.create_task(
+            keep_sweeping(generation, settings.jobs.lease_seconds / 3), name="job-sweeper"
+        )
         yield Runtime(
             settings=settings,
             db=db,
@@ -111,6 +133,9 @@ async def open_runtime(
             recovered_jobs=recovered,
         )
     finally:
+        if sweeper is not None:
+            sweeper.cancel()
+            await asyncio.wait([sweeper])
         await queue.stop()
         await chain.aclose()
         await limits.aclose()
@@ -137,11 +162,46 @@ def open_event_log(settings: Settings) -> EventLog:
     return MemoryEventLog(retention_seconds=retention)
 
 
-def open_job_queue(settings: Settings) -> JobQueue:
-    """How accepted jobs reach a worker."""
-    return InProcessJobQueue(
-        concurrency=settings.jobs.concurrency, max_size=settings.jobs.queue_size
+def open_job_queue(settings: Settings, role: Role, *, db: Database, worker_id: str) -> JobQueue:
+    """How accepted jobs reach a worker: this process, or ``lafactoria worker`` processes
+    through Redis (an API server then only enqueues)."""
+    if settings.redis_url is None:
+        return InProcessJobQueue(
+            concurrency=settings.jobs.concurrency,
+            max_size=settings.jobs.queue_size,
+            shutdown_grace_seconds=settings.jobs.shutdown_grace_seconds,
+        )
+
+    async def queued_jobs() -> int:
+        async with db.read() as session:
+            return await generation_repository.count_queued_jobs(session)
+
+    return RedisJobQueue(
+        url=settings.redis_url.get_secret_value(),
+        prefix=settings.redis_prefix,
+        consumer=worker_id if role is Role.WORKER else f"{worker_id}-producer",
+        concurrency=settings.jobs.concurrency,
+        max_size=settings.jobs.queue_size,
+        backlog=queued_jobs,
+        claim_timeout_seconds=settings.jobs.lease_seconds,
+        shutdown_grace_seconds=settings.jobs.shutdown_grace_seconds,
     )
+
+
+def new_worker_id() -> str:
+    """Unique per process and readable in the job table: host, pid and a random part."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+async def keep_sweeping(generation: GenerationService, interval: float) -> None:
+    """Run ``GenerationService.sweep`` every ``interval`` seconds until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await generation.sweep()
+        except Exception:
+            # A database or Redis outage: the next round tries again.
+            log.warning("job_sweep_failed", exc_info=True)
 
 
 def build_auth_service(

@@ -182,9 +182,9 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     """``redis://…``: scale out. Jobs go through a Redis queue to ``lafactoria worker``
     processes, job events and rate-limit counters live in Redis. Unset: one process."""
-    redis_prefix: str = Field(default="lafactoria:", min_length=1, max_length=64)
-    """Start of every Redis key La Factoria writes, so deployments (or test runs) can share
-    one Redis database without seeing each other's keys."""
+    redis_prefix: str = Field(default="lafactoria", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    """Start of every Redis key and channel La Factoria uses, so deployments (or test runs)
+    can share one Redis database."""
     secret_key: SecretStr | None = None
     """Signs access tokens. Required (32+ chars) in production; generated in development."""
     host: str = "127.0.0.1"
@@ -240,6 +240,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_redis_url_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("trusted_proxies")
     @classmethod

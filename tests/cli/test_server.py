@@ -32,8 +32,9 @@ def test_export_schema_writes_a_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ([], ["serve", "generate", "users", "keys", "export-schema"]),
+        ([], ["serve", "worker", "generate", "users", "keys", "export-schema"]),
         (["serve"], ["--host", "--port"]),
+        (["worker"], ["--concurrency"]),
         (["generate"], ["--topic", "--type", "--level", "--format", "--output", "--api-key"]),
         (["users"], ["create"]),
         (["users", "create"], ["--email", "--password"]),

@@ -105,10 +105,10 @@ async def test_entries_are_compact_and_a_finished_log_expires(prefix: str) -> No
     try:
         await log.open("job", start_sequence=0)
         await log.publish("job", text("hi", 0.25))
-        ttl_while_running = await redis.pttl(f"{prefix}job:job:events")
+        ttl_while_running = await redis.pttl(f"{prefix}:job:job:events")
         finished = await log.publish("job", DONE)
-        [(entry_id, fields)] = await redis.xrange(f"{prefix}job:job:events", min="2", max="+")
-        ttls = [await redis.pttl(f"{prefix}job:job:{part}") for part in ("meta", "events")]
+        [(entry_id, fields)] = await redis.xrange(f"{prefix}:job:job:events", min="2", max="+")
+        ttls = [await redis.pttl(f"{prefix}:job:job:{part}") for part in ("meta", "events")]
     finally:
         await redis.aclose()
         await log.aclose()

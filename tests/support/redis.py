@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -24,17 +25,30 @@ def redis_test_url() -> str:
 @asynccontextmanager
 async def isolated_prefix(url: str | None = None) -> AsyncIterator[str]:
     """A key prefix no other test uses; its keys are deleted afterwards."""
-    prefix = f"lafactoria-test:{uuid.uuid4().hex}:"
+    prefix = f"lafactoria-test-{uuid.uuid4().hex[:12]}"
     try:
         yield prefix
     finally:
         client = Redis.from_url(url or redis_test_url())
         try:
-            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+            keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
             if keys:
                 await client.delete(*keys)
         finally:
             await client.aclose()
+
+
+@dataclass(frozen=True)
+class RedisForTests:
+    url: str
+    prefix: str
+
+
+@asynccontextmanager
+async def isolated_redis() -> AsyncIterator[RedisForTests]:
+    """The test Redis and a key prefix of the test's own (see ``isolated_prefix``)."""
+    async with isolated_prefix() as prefix:
+        yield RedisForTests(url=redis_test_url(), prefix=prefix)
 
 
 def free_port() -> int:

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from lafactoria.app import create_app
 from lafactoria.providers.base import Provider
+from lafactoria.runtime import Role, open_runtime
 from lafactoria.settings import Settings
 
 
@@ -27,8 +28,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "providers": ["offline"],
         "log_level": "warning",
+        # A test server stops at once: jobs still running are handed back, not waited for.
+        "jobs": {"shutdown_grace_seconds": 0},
     }
+    jobs = overrides.pop("jobs", {})
     values.update(overrides)
+    values["jobs"] = {**values["jobs"], **jobs}
     return Settings(_env_file=None, **values)
 
 
@@ -72,4 +77,40 @@ def run_server(
         yield RunningServer(app=app, settings=settings, port=port)
     finally:
         server.should_exit = True
+        thread.join(timeout=20)
+
+
+@contextmanager
+def run_worker(
+    settings: Settings, *, providers: Sequence[Provider] | None = None
+) -> Iterator[None]:
+    """What ``lafactoria worker`` runs, in a thread with its own event loop: it takes jobs
+    from the Redis queue that servers with the same settings fill."""
+    ready = threading.Event()
+    stop: asyncio.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    failure: list[BaseException] = []
+
+    async def work() -> None:
+        nonlocal stop, loop
+        stop, loop = asyncio.Event(), asyncio.get_running_loop()
+        try:
+            async with open_runtime(settings, role=Role.WORKER, providers=providers):
+                ready.set()
+                await stop.wait()
+        except BaseException as exc:
+            failure.append(exc)
+            ready.set()
+            raise
+
+    thread = threading.Thread(target=lambda: asyncio.run(work()), daemon=True)
+    thread.start()
+    if not ready.wait(timeout=20) or failure:
+        raise RuntimeError("the test worker did not start") from (failure or [None])[0]
+    try:
+        yield
+    finally:
+        assert loop is not None
+        assert stop is not None
+        loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=20)

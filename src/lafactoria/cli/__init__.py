@@ -1,6 +1,7 @@
 """The ``lafactoria`` command line.
 
     serve           run the API server
+    worker          run generation jobs from the Redis queue (scale-out)
     generate        ask a running server for content and watch it being written
     users create    create an account in the server's database
     keys ...        create, list and revoke a user's API keys in the server's database
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from lafactoria.cli import accounts, generate, server
+from lafactoria.cli import accounts, generate, server, worker
 
 cli = typer.Typer(
     help="La Factoria: a GraphQL API that generates educational content.",
@@ -22,6 +23,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.command()(server.serve)
+cli.command()(worker.worker)
 cli.command()(generate.generate)
 cli.command("export-schema")(server.export_schema)
 cli.add_typer(accounts.users, name="users")

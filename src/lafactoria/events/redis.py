@@ -2,8 +2,8 @@
 
 Two keys per job, under the configured prefix:
 
-    {prefix}job:{id}:meta     hash: ``seq`` (newest sequence), ``progress`` (highest so far)
-    {prefix}job:{id}:events   stream: one entry per event, its ID ``<sequence>-0``
+    {prefix}:job:{id}:meta     hash: ``seq`` (newest sequence), ``progress`` (highest so far)
+    {prefix}:job:{id}:events   stream: one entry per event, its ID ``<sequence>-0``
 
 Publishing is one Lua script, so clamping the progress, numbering, appending and (for the
 terminal event) setting the expiry happen atomically whichever process publishes. Because the
@@ -302,13 +302,13 @@ class RedisEventLog:
     # -- keys -----------------------------------------------------------------------------
 
     def _meta(self, job_id: str) -> str:
-        return f"{self._prefix}job:{job_id}:meta"
+        return f"{self._prefix}:job:{job_id}:meta"
 
     def _stream(self, job_id: str) -> str:
-        return f"{self._prefix}job:{job_id}:events"
+        return f"{self._prefix}:job:{job_id}:events"
 
     def _job_of(self, key: bytes) -> str:
-        return key.decode()[len(f"{self._prefix}job:") : -len(":events")]
+        return key.decode()[len(f"{self._prefix}:job:") : -len(":events")]
 
 
 async def _call(operation: Awaitable[T]) -> T:

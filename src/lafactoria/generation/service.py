@@ -5,6 +5,12 @@ it (RUNNING), streams an answer through the provider chain, validates it into th
 for its content type, and stores the content together with the job's outcome in one
 transaction. Every step is published to the job's event log, which ``progress`` replays and
 follows for subscribers.
+
+The database is the truth about a job, wherever it runs. A claim holds a lease that the
+running worker renews; ``sweep`` (every process runs it periodically) re-queues or fails jobs
+whose lease ran out because their worker died, and re-enqueues queued jobs whose queue message
+was lost. Cancelling is recorded on the job, so the worker learns of it even if the queue's
+message to it goes astray.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +61,8 @@ log = structlog.get_logger(__name__)
 # job that crashes its worker cannot crash every restart.
 MAX_RUNS = 3
 MAX_BATCH_SIZE = 10
+# How often a cancel request checks whether the job's worker has stopped it.
+_CANCEL_POLL_SECONDS = 0.05
 # Text is published in batches: at most one text event per interval unless a batch grows past
 # the size, so a fast stream does not flood subscribers with one event per token.
 _TEXT_FLUSH_SECONDS = 0.05
@@ -85,6 +95,8 @@ class GenerationService:
         chain: FailoverChain,
         max_output_tokens: int,
         metrics: Metrics | None = None,
+        worker_id: str | None = None,
+        lease_seconds: float = 30.0,
     ) -> None:
         self._db = db
         self._events = events
@@ -92,6 +104,9 @@ class GenerationService:
         self._chain = chain
         self._max_output_tokens = max_output_tokens
         self._metrics = metrics or Metrics()
+        self.worker_id = worker_id or new_id()
+        """Whose lease this process's runs hold: unique per process."""
+        self._lease = timedelta(seconds=lease_seconds)
 
     # -- accepting work -------------------------------------------------------------------
 
@@ -167,30 +182,35 @@ class GenerationService:
         return jobs
 
     async def cancel(self, *, user_id: str, job_id: str) -> GenerationJob:
-        """Cancel a queued or running job; a finished job is reported as a conflict."""
-        job = await self.get_job(user_id=user_id, job_id=job_id)
-        if JobStatus(job.status).is_terminal:
-            raise Conflict(f"the job has already finished ({job.status})", field="jobId")
-        while not await self._queue.cancel(job_id):
-            # Not running here, so it should still be queued: finish it directly and the
-            # worker's claim then fails, so the job never starts. If a worker claimed it in
-            # the meantime, loop and cancel the running task instead.
-            finished = await self._finish(
-                job_id,
-                JobStatus.CANCELLED,
-                error_code="CANCELLED",
-                message="cancelled by the user",
-                expected_status=JobStatus.QUEUED,
-            )
-            if (
-                finished
-                or JobStatus(
-                    (await self.get_job(user_id=user_id, job_id=job_id)).status
-                ).is_terminal
-            ):
-                break
-            await asyncio.sleep(0)
-        return await self._wait_terminal(user_id=user_id, job_id=job_id)
+        """Cancel a queued or running job; a finished job is reported as a conflict.
+
+        A queued job is finished here, so no worker's claim succeeds and it never starts. A
+        running job may run in another process: the request is recorded on the job, where
+        its worker's lease renewal reads it, and the queue tells the worker at once.
+        """
+        while True:
+            job = await self.get_job(user_id=user_id, job_id=job_id)
+            if JobStatus(job.status).is_terminal:
+                raise Conflict(f"the job has already finished ({job.status})", field="jobId")
+            if await self._cancel_queued(job_id) or await self._cancel_running(job_id):
+                return await self._wait_terminal(user_id=user_id, job_id=job_id)
+            # It moved between QUEUED and RUNNING (claimed, or handed back) meanwhile.
+
+    async def _cancel_queued(self, job_id: str) -> bool:
+        return await self._finish(
+            job_id,
+            JobStatus.CANCELLED,
+            error_code="CANCELLED",
+            message="cancelled by the user",
+            expected_status=JobStatus.QUEUED,
+        )
+
+    async def _cancel_running(self, job_id: str) -> bool:
+        async with self._db.write() as session:
+            requested = await repository.request_cancel(session, job_id=job_id)
+        if requested:
+            await self._queue.cancel(job_id)
+        return requested
 
     # -- reading --------------------------------------------------------------------------
 
@@ -259,26 +279,36 @@ class GenerationService:
     # -- running --------------------------------------------------------------------------
 
     async def run(self, job_id: str) -> None:
-        """Worker entry point: run one job to a terminal state."""
+        """Worker entry point: run one job to a terminal state, holding its lease meanwhile.
+
+        When the job's task is cancelled, the job ends CANCELLED if the user asked for it;
+        otherwise this process is shutting down and the job is handed back to the queue.
+        """
+        now = utcnow()
         async with self._db.write() as session:
-            claimed = await repository.claim_job(session, job_id=job_id, started_at=utcnow())
+            claimed = await repository.claim_job(
+                session,
+                job_id=job_id,
+                worker_id=self.worker_id,
+                started_at=now,
+                lease_expires_at=now + self._lease,
+            )
             job = await repository.get_job(session, job_id)
         if not claimed or job is None:
             return
-        await self._events.open(job_id, start_sequence=job.last_sequence)
         structlog.contextvars.bind_contextvars(job_id=job_id, user_id=job.user_id)
         started = time.monotonic()
+        # Everything after the claim is inside the try: a cancel that lands on any await
+        # from here on must still end the job, or it stays RUNNING until its lease runs out.
         try:
-            await self._generate(job)
+            await self._events.open(job_id, start_sequence=job.last_sequence)
+            if job.cancel_requested:  # cancelled while it was being handed back
+                await self._finish_cancelled(job_id)
+                return
+            async with self._leased(job_id):
+                await self._generate(job)
         except asyncio.CancelledError:
-            await asyncio.shield(
-                self._finish(
-                    job_id,
-                    JobStatus.CANCELLED,
-                    error_code="CANCELLED",
-                    message="cancelled by the user",
-                )
-            )
+            await asyncio.shield(self._stopped(job_id))
             raise
         except Exception:
             log.exception("job_crashed")
@@ -287,19 +317,130 @@ class GenerationService:
                 JobStatus.FAILED,
                 error_code="INTERNAL_ERROR",
                 message="the job failed unexpectedly",
+                worker_id=self.worker_id,
             )
         finally:
             log.info("job_finished", duration_ms=int((time.monotonic() - started) * 1000))
             structlog.contextvars.unbind_contextvars("job_id", "user_id")
 
+    @asynccontextmanager
+    async def _leased(self, job_id: str) -> AsyncIterator[None]:
+        keeper = asyncio.create_task(self._keep_lease(job_id), name=f"lease-{job_id}")
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            await asyncio.wait([keeper])
+
+    async def _keep_lease(self, job_id: str) -> None:
+        """Renew the lease every third of its length; stop the job when a cancel was
+        requested (the fallback if the queue's message was missed) or the lease was lost."""
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                async with self._db.write() as session:
+                    cancel_requested = await repository.renew_lease(
+                        session,
+                        job_id=job_id,
+                        worker_id=self.worker_id,
+                        lease_expires_at=utcnow() + self._lease,
+                    )
+            except Exception:
+                # The next renewal may succeed; if none does, the lease runs out and another
+                # process takes the job over, which the next successful call here notices.
+                log.warning("lease_renewal_failed", exc_info=True)
+                continue
+            if cancel_requested is None or cancel_requested:
+                log.info("job_stopping", lease_lost=cancel_requested is None)
+                await self._queue.cancel(job_id)
+                return
+
+    async def _stopped(self, job_id: str) -> None:
+        """The job's task was cancelled: by the user, a lost lease, or a shutdown."""
+        async with self._db.read() as session:
+            job = await repository.get_job(session, job_id)
+        if job is None or job.status != JobStatus.RUNNING or job.worker_id != self.worker_id:
+            return  # Finished, or taken over by another worker after the lease ran out.
+        if job.cancel_requested:
+            await self._finish_cancelled(job_id)
+        else:
+            await self._hand_back(job, message="handed back by a worker shutting down")
+
+    async def _finish_cancelled(self, job_id: str) -> None:
+        await self._finish(
+            job_id,
+            JobStatus.CANCELLED,
+            error_code="CANCELLED",
+            message="cancelled by the user",
+            worker_id=self.worker_id,
+        )
+
+    async def _hand_back(self, job: GenerationJob, *, message: str) -> bool:
+        """QUEUED again and back in the queue, if ``job``'s worker still holds it."""
+        assert job.worker_id is not None
+        async with self._db.write() as session:
+            released = await repository.release_job(session, job_id=job.id, worker_id=job.worker_id)
+        if not released:
+            return False
+        await self._events.open(job.id, start_sequence=job.last_sequence)
+        # Text the interrupted run streamed is void: the next run starts from nothing.
+        await self._events.publish(
+            job.id,
+            EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, message, discard_text=True),
+        )
+        try:
+            await self._queue.requeue([QueuedJob(job_id=job.id, owner=job.user_id)])
+        except Unavailable:
+            log.warning("requeue_failed", job_id=job.id)  # a later sweep re-sends it
+        return True
+
+    async def sweep(self) -> None:
+        """Recover what dead workers left: a job whose lease ran out is re-queued (or failed
+        after ``MAX_RUNS``), and a queued job whose queue message was lost is sent again."""
+        now = utcnow()
+        async with self._db.read() as session:
+            expired = await repository.list_expired_leases(session, now=now)
+            # A job accepted a moment ago may not have reached the queue yet.
+            queued = await repository.list_queued_jobs(session, created_before=now - self._lease)
+        for job in expired:
+            await self._recover_expired(job)
+        owners = {job.id: job.user_id for job in queued}
+        missing = await self._queue.missing(owners)
+        if missing:
+            log.warning("queue_messages_lost", job_ids=sorted(missing))
+            await self._queue.requeue(
+                [QueuedJob(job_id=job_id, owner=owners[job_id]) for job_id in sorted(missing)]
+            )
+
+    async def _recover_expired(self, job: GenerationJob) -> None:
+        log.warning("job_lease_expired", job_id=job.id, worker_id=job.worker_id)
+        if job.cancel_requested or job.run_count >= MAX_RUNS:
+            cancelled = job.cancel_requested
+            await self._finish(
+                job.id,
+                JobStatus.CANCELLED if cancelled else JobStatus.FAILED,
+                error_code="CANCELLED" if cancelled else "INTERRUPTED",
+                message="cancelled by the user"
+                if cancelled
+                else "the job was interrupted too many times",
+                worker_id=job.worker_id,
+            )
+            return
+        await self._hand_back(job, message="re-queued: its worker stopped answering")
+
     async def recover_interrupted(self) -> int:
-        """Re-queue jobs a dead process left QUEUED or RUNNING; fail those run too often."""
+        """Re-queue jobs a dead process left QUEUED or RUNNING; fail those run too often.
+
+        Only for the embedded default, at start-up, when this process is the only one: with
+        workers elsewhere, a RUNNING job may be alive, and ``sweep`` judges it by its lease.
+        """
         async with self._db.write() as session:
             jobs = await repository.list_unfinished_jobs(session)
             for job in jobs:
                 if job.status == JobStatus.RUNNING and job.run_count < MAX_RUNS:
                     job.status = JobStatus.QUEUED.value
                     job.started_at = None
+                    job.worker_id = job.lease_expires_at = None
                     session.add(job)
         for job in jobs:
             if job.status == JobStatus.RUNNING:
@@ -355,6 +496,7 @@ class GenerationService:
                 error_code=failure.code,
                 message=failure.message,
                 attempts=failure.attempts,
+                worker_id=self.worker_id,
             )
             return
         await listener.flush()
@@ -365,6 +507,7 @@ class GenerationService:
             message="done",
             attempts=result.attempts,
             content=content,
+            worker_id=self.worker_id,
         )
 
     async def _finish(
@@ -377,17 +520,23 @@ class GenerationService:
         attempts: list[AttemptRecord] | None = None,
         content: Content | None = None,
         expected_status: JobStatus | None = None,
+        worker_id: str | None = None,
     ) -> bool:
         """Write the terminal state (and the content) in one transaction, then announce it.
 
-        Returns ``False`` without writing when the job is already terminal or not in
-        ``expected_status``.
+        Returns ``False`` without writing when the job is already terminal, not in
+        ``expected_status``, or (given ``worker_id``) not running under that worker's lease:
+        a worker that lost its lease must not overwrite the run that took over.
         """
         async with self._db.write() as session:
-            job = await repository.get_job(session, job_id)
+            job = await repository.get_job_for_update(session, job_id)
             if job is None or JobStatus(job.status).is_terminal:
                 return False
             if expected_status is not None and job.status != expected_status:
+                return False
+            if worker_id is not None and (
+                job.status != JobStatus.RUNNING or job.worker_id != worker_id
+            ):
                 return False
             await self._events.open(job_id, start_sequence=job.last_sequence)
             sequence = (await self._events.last_sequence(job_id) or job.last_sequence) + 1
@@ -413,10 +562,12 @@ class GenerationService:
         return True
 
     async def _wait_terminal(self, *, user_id: str, job_id: str) -> GenerationJob:
-        stream = await self.progress(user_id=user_id, job_id=job_id)
-        async for _event in stream:
-            pass
-        return await self.get_job(user_id=user_id, job_id=job_id)
+        # The stored state, not the event log: the job may run in another process.
+        job = await self.get_job(user_id=user_id, job_id=job_id)
+        while not JobStatus(job.status).is_terminal:
+            await asyncio.sleep(_CANCEL_POLL_SECONDS)
+            job = await self.get_job(user_id=user_id, job_id=job_id)
+        return job
 
     # -- revising -------------------------------------------------------------------------
 

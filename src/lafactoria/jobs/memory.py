@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import structlog
 
@@ -28,8 +28,11 @@ class FairQueue:
     def __len__(self) -> int:
         return self._size
 
-    def put_all(self, jobs: Sequence[QueuedJob]) -> None:
-        if self._size + len(jobs) > self.max_size:
+    def __contains__(self, job_id: object) -> bool:
+        return any(job_id in lane for lane in self._lanes.values())
+
+    def put_all(self, jobs: Sequence[QueuedJob], *, bounded: bool = True) -> None:
+        if bounded and self._size + len(jobs) > self.max_size:
             raise LimitExceeded("the generation queue is full; try again shortly")
         for job in jobs:
             lane = self._lanes.get(job.owner)
@@ -54,28 +57,37 @@ class FairQueue:
 
 
 class InProcessJobQueue:
-    def __init__(self, *, concurrency: int, max_size: int) -> None:
-        self._concurrency = concurrency
+    def __init__(
+        self, *, concurrency: int, max_size: int, shutdown_grace_seconds: float = 0.0
+    ) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._grace = shutdown_grace_seconds
         self._queue = FairQueue(max_size)
-        self._workers: list[asyncio.Task[None]] = []
+        self._dispatcher: asyncio.Task[None] | None = None
         self._running: dict[str, asyncio.Task[None]] = {}
 
     async def start(self, handler: JobHandler) -> None:
-        self._workers = [
-            asyncio.create_task(self._work(handler), name=f"job-worker-{n}")
-            for n in range(self._concurrency)
-        ]
+        self._dispatcher = asyncio.create_task(self._dispatch(handler), name="job-dispatcher")
 
     async def stop(self) -> None:
-        for worker in self._workers:
-            worker.cancel()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            await asyncio.gather(self._dispatcher, return_exceptions=True)
+            self._dispatcher = None
+        if self._running and self._grace > 0:
+            await asyncio.wait(list(self._running.values()), timeout=self._grace)
         for task in list(self._running.values()):
             task.cancel()
-        await asyncio.gather(*self._workers, *self._running.values(), return_exceptions=True)
-        self._workers = []
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     async def enqueue(self, jobs: Sequence[QueuedJob]) -> None:
         self._queue.put_all(jobs)
+
+    async def requeue(self, jobs: Sequence[QueuedJob]) -> None:
+        self._queue.put_all(jobs, bounded=False)
+
+    async def missing(self, job_ids: Collection[str]) -> set[str]:
+        return {job_id for job_id in job_ids if job_id not in self._queue}
 
     async def cancel(self, job_id: str) -> bool:
         task = self._running.get(job_id)
@@ -84,19 +96,26 @@ class InProcessJobQueue:
         task.cancel()
         return True
 
-    async def _work(self, handler: JobHandler) -> None:
+    async def _dispatch(self, handler: JobHandler) -> None:
         while True:
-            job_id = await self._queue.get()
-            # Each job runs in its own task so cancelling one job leaves the worker alive.
-            task = asyncio.create_task(handler(job_id), name=f"job-{job_id}")
-            self._running[job_id] = task
+            # A free slot first, then a job: a job taken off the queue starts at once.
+            await self._slots.acquire()
             try:
-                await asyncio.shield(task)
+                job_id = await self._queue.get()
             except asyncio.CancelledError:
-                if not task.done():  # the worker itself is being stopped
-                    task.cancel()
-                    raise
-            except Exception:
-                log.exception("job_handler_crashed", job_id=job_id)
-            finally:
-                self._running.pop(job_id, None)
+                self._slots.release()
+                raise
+            # Each job runs in its own task so cancelling one job leaves the others alone.
+            task = asyncio.create_task(self._run(handler, job_id), name=f"job-{job_id}")
+            self._running.setdefault(job_id, task)
+
+    async def _run(self, handler: JobHandler, job_id: str) -> None:
+        try:
+            await handler(job_id)
+        except Exception:
+            log.exception("job_handler_crashed", job_id=job_id)
+        finally:
+            # A duplicate delivery of a running job must not unregister the real run.
+            if self._running.get(job_id) is asyncio.current_task():
+                del self._running[job_id]
+            self._slots.release()
