@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse
 from pwdlib import PasswordHash
 from sqlalchemy import text
 
-from lafactoria import __version__, tables
+from lafactoria import __version__
 from lafactoria.auth.service import AuthService
 from lafactoria.auth.tokens import TokenCodec
 from lafactoria.content.service import ContentService
-from lafactoria.db.engine import Database, create_engine, create_schema
+from lafactoria.db import migrate
+from lafactoria.db.engine import Database, create_engine
 from lafactoria.events.memory import MemoryEventLog
 from lafactoria.generation.service import GenerationService
 from lafactoria.graphql.router import build_router
@@ -122,10 +123,14 @@ def create_app(settings: Settings, *, providers: Sequence[Provider] | None = Non
 
 
 async def open_database(settings: Settings) -> Database:
-    """Connect to the configured database and create missing tables."""
-    db = Database(create_engine(settings.resolved_database_url))
-    await create_schema(db.engine, tables.metadata)
-    return db
+    """Connect to the configured database once its schema is at the head revision: migrated
+    there when ``auto_migrate`` is on, otherwise ``SchemaMismatch`` says what to run."""
+    url = settings.resolved_database_url
+    if settings.auto_migrate:
+        await migrate.upgrade(url)
+    else:
+        await migrate.check(url)
+    return Database(create_engine(url))
 
 
 def build_auth_service(
