@@ -21,11 +21,11 @@ from enum import StrEnum
 import structlog
 from pwdlib import PasswordHash
 
-from lafactoria import tables
 from lafactoria.auth.service import AuthService
 from lafactoria.auth.tokens import TokenCodec
 from lafactoria.content.service import ContentService
-from lafactoria.db.engine import Database, create_engine, create_schema
+from lafactoria.db import migrate
+from lafactoria.db.engine import Database, create_engine
 from lafactoria.events.memory import MemoryEventLog
 from lafactoria.events.models import EventLog
 from lafactoria.events.redis import RedisEventLog
@@ -144,10 +144,14 @@ async def open_runtime(
 
 
 async def open_database(settings: Settings) -> Database:
-    """Connect to the configured database and create missing tables."""
-    db = Database(create_engine(settings.resolved_database_url))
-    await create_schema(db.engine, tables.metadata)
-    return db
+    """Connect to the configured database once its schema is at the head revision: migrated
+    there when ``auto_migrate`` is on, otherwise ``SchemaMismatch`` says what to run."""
+    url = settings.resolved_database_url
+    if settings.auto_migrate:
+        await migrate.upgrade(url)
+    else:
+        await migrate.check(url)
+    return Database(create_engine(url))
 
 
 def open_event_log(settings: Settings) -> EventLog:

@@ -16,6 +16,8 @@ from typing import Annotated
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from lafactoria.db.engine import normalize_url
+
 KNOWN_PROVIDERS = ("anthropic", "openai", "offline")
 _SECRET_FILE_NAME = "secret_key"  # noqa: S105 -- a file name, not a secret
 _MIN_SECRET_LENGTH = 32
@@ -175,7 +177,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".lafactoria")
     """Directory for the embedded SQLite database and the generated development secret."""
     database_url: str | None = None
-    """SQLAlchemy URL; unset means SQLite in ``data_dir``."""
+    """``postgresql://user:password@host/name`` (used through asyncpg) or
+    ``sqlite:///path``; unset means SQLite in ``data_dir``."""
     auto_migrate: bool = True
     """Apply pending schema migrations at start-up. Turn off when deployments run
     ``lafactoria db upgrade`` as their own step; start-up then refuses an outdated schema."""
@@ -245,6 +248,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_redis_url_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return normalize_url(value).render_as_string(hide_password=False)
 
     @field_validator("trusted_proxies")
     @classmethod

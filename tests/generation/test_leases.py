@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from lafactoria import tables
 from lafactoria.content.enums import AudienceLevel, ContentType
 from lafactoria.content.models import Content
-from lafactoria.db.engine import Database, create_engine, create_schema
+from lafactoria.db.engine import Database
 from lafactoria.db.types import utcnow
 from lafactoria.events.memory import MemoryEventLog
 from lafactoria.generation.commands import GenerateCommand
@@ -24,7 +23,7 @@ from lafactoria.generation.service import MAX_RUNS, GenerationService
 from lafactoria.jobs.memory import InProcessJobQueue
 from lafactoria.providers.failover import FailoverChain
 from lafactoria.providers.offline import OfflineProvider
-from lafactoria.runtime import build_auth_service
+from lafactoria.runtime import build_auth_service, open_database
 from tests.support.server import make_settings
 
 
@@ -40,8 +39,7 @@ class Setup:
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     settings = make_settings(tmp_path)
-    db = Database(create_engine(settings.resolved_database_url))
-    await create_schema(db.engine, tables.metadata)
+    db = await open_database(settings)
     events = MemoryEventLog(retention_seconds=60)
     # Never started: the tests deliver jobs by calling ``run`` themselves.
     queue = InProcessJobQueue(concurrency=1, max_size=10)

@@ -8,8 +8,22 @@ from typing import Any
 import pytest
 
 from lafactoria.graphql.ids import encode_id
+from tests.support.databases import BACKENDS, Backend
 from tests.support.graphql import GENERATE, GraphQLClient, register_user
 from tests.support.server import RunningServer
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    value: Backend = request.param
+    return value
+
+
+@pytest.fixture(scope="module")
+def server(backend_server: RunningServer) -> RunningServer:
+    return backend_server
+
 
 JOBS = "query { generationJobs(first: 100) { totalCount } }"
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from gql.transport.exceptions import TransportQueryError
 
+from tests.support.databases import BACKENDS, Backend
 from tests.support.graphql import (
     GENERATE,
     GRAPHQL_TRANSPORT_WS,
@@ -16,6 +17,19 @@ from tests.support.graphql import (
     register_user,
 )
 from tests.support.server import RunningServer
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    value: Backend = request.param
+    return value
+
+
+@pytest.fixture(scope="module")
+def server(backend_server: RunningServer) -> RunningServer:
+    return backend_server
+
 
 CREATE_KEY = """
 mutation CreateKey($name: String!) {

@@ -6,9 +6,11 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -19,15 +21,53 @@ _WRITE_OPTION = "lafactoria_write"
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """Build the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
-    url = make_url(database_url)
+# The async drivers each backend is used through; URLs without one get it.
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+# "postgres://" is what Heroku-style platforms and libpq tools hand out.
+_BACKEND_ALIASES = {"postgres": "postgresql"}
+
+
+def normalize_url(database_url: str) -> URL:
+    """The URL with its async driver: ``postgres://`` and ``postgresql://`` mean asyncpg,
+    ``sqlite://`` means aiosqlite. Other backends and drivers are refused."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {exc}") from None
+    backend, _, driver = url.drivername.partition("+")
+    backend = _BACKEND_ALIASES.get(backend, backend)
+    expected = _DRIVERS.get(backend)
+    if expected is None:
+        raise ValueError(
+            f"unsupported database {backend!r}: use sqlite+aiosqlite:///path or "
+            "postgresql+asyncpg://user:password@host/name"
+        )
+    if driver and f"{backend}+{driver}" != expected:
+        raise ValueError(f"{backend} is used through {expected}, not {driver}")
+    return url.set(drivername=expected)
+
+
+def create_engine(database_url: str, *, migrating: bool = False) -> AsyncEngine:
+    """Build the async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    ``migrating`` builds the short-lived engine a schema migration runs on. On SQLite its
+    foreign keys are off, because batch migrations copy a table and drop the original, and
+    dropping a parent table with foreign keys on would cascade its deletes into the children;
+    ``db.migrate`` runs ``PRAGMA foreign_key_check`` before it commits instead. Its
+    transactions all take the write lock at once, so processes migrating one file queue.
+    """
+    url = normalize_url(database_url)
     if url.get_backend_name() != "sqlite":
+        if migrating:
+            return create_async_engine(url, poolclass=NullPool)
+        # A connection the server dropped (restart, failover, idle timeout) is found at
+        # checkout and replaced, so a request never gets a dead one.
         return create_async_engine(url, pool_pre_ping=True)
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})
+    foreign_keys = "OFF" if migrating else "ON"
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +75,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={foreign_keys}")
         cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -46,7 +86,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         # Writers take the write lock up front (BEGIN IMMEDIATE): a deferred transaction that
         # reads and then writes cannot wait for the lock, it fails at once with "database is
         # locked". Readers stay deferred so they never queue behind writers under WAL.
-        if connection.get_execution_options().get(_WRITE_OPTION):
+        if migrating or connection.get_execution_options().get(_WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
@@ -83,9 +123,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Create missing tables (the embedded default's start-up step)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
