@@ -15,9 +15,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from lafactoria import tables
-from lafactoria.app import open_database
 from lafactoria.db import migrate
 from lafactoria.db.engine import create_engine
+from lafactoria.runtime import open_database
 from tests.support.databases import BACKENDS, fresh_database
 from tests.support.server import make_settings
 

@@ -150,18 +150,18 @@ async def test_a_job_is_claimed_once(db: Database) -> None:
     async with db.write() as session:
         session.add(job)
 
+    now = datetime.now(UTC)
+    claim = {"started_at": now, "lease_expires_at": now + timedelta(seconds=30)}
     async with db.write() as session:
-        first = await job_repository.claim_job(session, job_id=job.id, started_at=datetime.now(UTC))
+        first = await job_repository.claim_job(session, job_id=job.id, worker_id="w1", **claim)
     async with db.write() as session:
-        second = await job_repository.claim_job(
-            session, job_id=job.id, started_at=datetime.now(UTC)
-        )
+        second = await job_repository.claim_job(session, job_id=job.id, worker_id="w2", **claim)
     async with db.read() as session:
         stored = await job_repository.get_job(session, job.id)
 
     assert (first, second) == (True, False)
     assert stored is not None
-    assert (stored.status, stored.run_count) == (JobStatus.RUNNING, 1)
+    assert (stored.status, stored.run_count, stored.worker_id) == (JobStatus.RUNNING, 1, "w1")
 
 
 async def test_duplicates_are_integrity_errors(db: Database) -> None:

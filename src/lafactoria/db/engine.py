@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def create_engine(database_url: str, *, migrating: bool = False) -> AsyncEngine:
         # Autocommit while setting pragmas: journal_mode cannot change inside a transaction.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute(f"PRAGMA foreign_keys={foreign_keys}")
         cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -92,6 +93,27 @@ def create_engine(database_url: str, *, migrating: bool = False) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once; it stays WAL for every later connection.
+
+    Switching needs a moment with no other connection in a transaction, and SQLite reports
+    a conflict there at once instead of waiting on the busy timeout, so processes that open
+    a new file together (a server and its workers, concurrent migrations) retry briefly.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 class Database:
