@@ -136,9 +136,13 @@ def domain_error_response(error: LaFactoriaError) -> JSONResponse:
         headers["Retry-After"] = str(max(1, seconds))
     elif status == 503:
         headers["Retry-After"] = str(QUEUE_FULL_RETRY_SECONDS)
-    return error_response(
-        status, error.code, error.message, field=snake_case(error.field), headers=headers
-    )
+    field = snake_case(error.field)
+    message = error.message
+    if error.field and field != error.field:
+        # Services name the field in the message too ("expiresInDays must be …"): a REST
+        # client knows it by its body name, the same one ``field`` gives.
+        message = re.sub(rf"\b{re.escape(error.field)}\b", field or "", message)
+    return error_response(status, error.code, message, field=field, headers=headers)
 
 
 def snake_case(field: str | None) -> str | None:
