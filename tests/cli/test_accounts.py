@@ -122,7 +122,7 @@ def test_bad_requests_fail_with_a_clear_message_and_exit_code(
     result = run(*args, stdin=stdin + "\n")
 
     assert result.exit_code == exit_code, result.output
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr.splitlines()[1].startswith("Error: ")
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert result.stdout == ""
@@ -143,4 +143,30 @@ def test_keys_list_says_when_there_are_none() -> None:
 
     result = run("keys", "list", "--email", "ada@example.org", stdin=PASSWORD)
 
-    assert (result.exit_code, result.stdout, result.stderr.strip()) == (0, "", "No API keys.")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr.splitlines()[1:] == ["No API keys."]
+
+
+def test_commands_say_which_database_they_use(tmp_path: Path) -> None:
+    result = run("users", "create", "--email", "ada@example.org", stdin=f"{PASSWORD}\n")
+
+    assert result.stderr.splitlines()[0] == f"database: sqlite {tmp_path.resolve()}/lafactoria.db"
+
+
+def test_the_default_data_directory_is_relative_to_where_the_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a user sees when running `keys` from another directory than the server's: the
+    # path shows that this is not the server's database, before "incorrect" does.
+    monkeypatch.delenv("LAFACTORIA_DATA_DIR")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    result = run("keys", "list", "--email", "ada@example.org", stdin=PASSWORD)
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"database: sqlite {elsewhere.resolve()}/.lafactoria/lafactoria.db",
+        "Error: the email or password is incorrect",
+    ]

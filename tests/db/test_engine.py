@@ -1,16 +1,18 @@
-"""Engine construction: which URLs are accepted, and that PostgreSQL connections recover."""
+"""Engine construction: which URLs are accepted, how they are shown to people, and that
+PostgreSQL connections recover."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy import text
 
 from lafactoria.db import migrate
-from lafactoria.db.engine import Database, create_engine, normalize_url
+from lafactoria.db.engine import Database, create_engine, describe_database, normalize_url
 from tests.support.databases import asyncpg_dsn, fresh_database
 
 
@@ -69,3 +71,23 @@ async def test_a_dropped_postgres_connection_is_replaced_on_the_next_use(
         await db.dispose()
 
     assert after != before
+
+
+def test_sqlite_is_shown_as_the_absolute_path_of_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    relative = describe_database("sqlite+aiosqlite:///.lafactoria/lafactoria.db")
+    absolute = describe_database(f"sqlite+aiosqlite:///{tmp_path}/other.db")
+
+    assert relative == f"sqlite {tmp_path.resolve()}/.lafactoria/lafactoria.db"
+    assert absolute == f"sqlite {tmp_path.resolve()}/other.db"
+    assert describe_database("sqlite+aiosqlite:///:memory:") == "sqlite in memory"
+
+
+def test_other_databases_are_shown_without_their_password() -> None:
+    shown = describe_database("postgresql+asyncpg://app:s3cr%40t@db.internal:5432/lafactoria")
+
+    assert shown == "postgresql+asyncpg://app:***@db.internal:5432/lafactoria"
+    assert "s3cr" not in shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import httpx
 import pytest
 
 from lafactoria.graphql.ids import encode_id
@@ -276,3 +277,75 @@ async def test_an_unused_variable_is_a_validation_error(server: RunningServer) -
     assert result.codes == ["GRAPHQL_VALIDATION_FAILED"]
     assert result.errors is not None
     assert result.errors[0]["message"] == "Variable '$f' is never used."
+
+
+async def send(server: RunningServer, method: str, **options: Any) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        return await http.request(method, server.graphql_url, **options)
+
+
+def request_error(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{bad", "the body is not valid JSON"),
+        (b"{}", "No GraphQL query found in the request"),
+        (b'{"query": 5}', "query must be a string or null"),
+        (b'{"query": "{ __typename }", "variables": "x"}', "variables must be an object or null"),
+        (
+            b'{"query": "{ __typename }", "operationName": 5}',
+            "operationName must be a string or null",
+        ),
+        (b'{"query": "{ __typename }", "extensions": []}', "extensions must be an object or null"),
+        (b"5", "the body must be a JSON object, or an array of them for a batch"),
+        (b"[5]", "operation 0 of the batch is not a JSON object"),
+        (b'[{"query": 5}]', "operation 0 of the batch: query must be a string or null"),
+        (b"[" * 5000 + b"]" * 5000, "the body is nested too deeply"),
+    ],
+)
+async def test_a_body_that_is_not_a_graphql_request_is_a_coded_400(
+    server: RunningServer, body: bytes, message: str
+) -> None:
+    response = await send(
+        server, "POST", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == request_error(message)
+
+
+async def test_a_get_with_variables_that_are_not_json_is_a_coded_400(
+    server: RunningServer,
+) -> None:
+    response = await send(server, "GET", params={"query": "{ __typename }", "variables": "x"})
+
+    assert response.status_code == 400
+    assert response.json() == request_error("Unable to parse request body as JSON")
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD"])
+async def test_other_methods_are_a_coded_405_naming_get_and_post(
+    server: RunningServer, method: str
+) -> None:
+    response = await send(server, method, content=b"{}")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    if method != "HEAD":  # a HEAD answer has no body
+        assert response.json() == request_error(
+            "/graphql answers GET and POST requests", "METHOD_NOT_ALLOWED"
+        )
+
+
+async def test_well_formed_requests_still_run(server: RunningServer) -> None:
+    single = await send(server, "POST", json={"query": "{ __typename }", "variables": None})
+    batch = await send(server, "POST", json=[{"query": "{ __typename }"}] * 2)
+    over_get = await send(server, "GET", params={"query": "{ __typename }"})
+
+    assert single.json()["data"] == {"__typename": "Query"}
+    assert [result["data"] for result in batch.json()] == [{"__typename": "Query"}] * 2
+    assert over_get.json()["data"] == {"__typename": "Query"}

@@ -72,9 +72,40 @@ async def test_a_batch_at_the_limit_passes_and_one_more_does_not(http: httpx.Asy
     assert four.json()["errors"][0]["extensions"]["value"] == 4
 
 
-async def test_other_paths_and_methods_pass_untouched(http: httpx.AsyncClient) -> None:
+async def test_other_paths_pass_untouched(http: httpx.AsyncClient) -> None:
     elsewhere = await http.post("/api/v1/auth/login", content=b"username=a&password=b")
-    put = await http.put("/graphql", content=b"anything")
+    put = await http.put("/api/v1/content/1", content=b"{bad")
 
     assert (elsewhere.status_code, elsewhere.content) == (200, b"username=a&password=b")
-    assert put.status_code == 200
+    assert (put.status_code, put.content) == (200, b"{bad")
+
+
+async def test_other_methods_are_405_before_the_app(http: httpx.AsyncClient) -> None:
+    put = await http.put("/graphql", content=b"anything")
+
+    assert put.status_code == 405
+    assert put.headers["allow"] == "GET, POST"
+    assert put.json()["errors"][0]["extensions"] == {"code": "METHOD_NOT_ALLOWED"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{bad", b"null", b'"query"', b'{"query": ["{ viewer { id } }"]}', b'[{"variables": 1}]'],
+)
+async def test_a_body_that_is_not_a_graphql_request_never_reaches_the_app(
+    http: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+
+
+async def test_null_members_are_allowed(http: httpx.AsyncClient) -> None:
+    body = {"query": "{ viewer { id } }", "variables": None, "operationName": None}
+
+    response = await http.post("/graphql", json=body)
+
+    assert (response.status_code, response.json()) == (200, body)

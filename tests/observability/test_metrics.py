@@ -105,12 +105,17 @@ async def test_metrics_routes_are_templates_not_paths(tmp_path: Path) -> None:
             await http.get("/studio/app.js")
             await http.get("/no/such/page")
             await http.get("/health")
+            for docs in ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"):
+                await http.get(docs)
         samples = await scrape(server)
 
     requests = "lafactoria_http_requests_total"
     assert samples[requests, {"method": "GET", "route": "/studio/{path}", "status": "200"}] == 1
     assert samples[requests, {"method": "GET", "route": "unmatched", "status": "404"}] == 1
     assert samples[requests, {"method": "GET", "route": "/health", "status": "200"}] == 1
+    # FastAPI's own pages are plain Starlette routes, which leave no route in the scope.
+    for docs in ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"):
+        assert samples[requests, {"method": "GET", "route": docs, "status": "200"}] == 1
 
 
 class FlakyProvider:

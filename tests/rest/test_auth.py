@@ -143,10 +143,16 @@ async def test_an_api_key_needs_a_caller_and_a_valid_name(api: httpx.AsyncClient
     too_long = await api.post(
         f"{API}/auth/api-key", headers=headers, json={"name": "x", "expires_in_days": 10**9}
     )
+    zero = await api.post(
+        f"{API}/auth/api-key", headers=headers, json={"name": "x", "expires_in_days": 0}
+    )
 
     assert_error(anonymous, 401, "UNAUTHENTICATED")
     assert_error(blank, 422, "INVALID_INPUT", field="name")
     assert_error(too_long, 422, "INVALID_INPUT", field="expires_in_days")
+    # The message names the field as the REST body does, not as GraphQL does (expiresInDays).
+    error = assert_error(zero, 422, "INVALID_INPUT", field="expires_in_days")
+    assert error["message"] == "expires_in_days must be between 1 and 3650"
 
 
 async def test_repeated_failed_logins_are_refused_for_a_while(tmp_path: Path) -> None:

@@ -108,7 +108,12 @@ async def test_generate_rejects_bad_input_naming_the_field(api: httpx.AsyncClien
 
     assert_error(blank, 422, "INVALID_INPUT", field="topic")
     assert_error(control, 422, "INVALID_INPUT", field="topic")
-    assert_error(long_requirements, 422, "INVALID_INPUT", field="additional_requirements")
+    long_requirements_error = assert_error(
+        long_requirements, 422, "INVALID_INPUT", field="additional_requirements"
+    )
+    assert long_requirements_error["message"] == (
+        "additional_requirements must be at most 2000 characters"
+    )
     assert "'quiz'" in assert_error(bad_enum, 422, "INVALID_INPUT", field="content_type")["message"]
     assert_error(not_json, 422, "INVALID_INPUT", field=None)
 

@@ -100,11 +100,15 @@ async def test_unknown_api_paths_and_methods_use_the_error_shape(api: httpx.Asyn
     assert concrete.headers["allow"] == "POST"
 
 
-async def test_paths_outside_the_api_keep_their_own_errors(api: httpx.AsyncClient) -> None:
-    response = await api.get("/not-an-api-path")
+async def test_paths_outside_the_api_use_the_error_shape_too(api: httpx.AsyncClient) -> None:
+    missing = await api.get("/nope")
+    missing_file = await api.get("/studio/nope.js")
+    wrong_method = await api.post("/health")
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
+    assert assert_error(missing, 404, "NOT_FOUND")["message"] == "Not Found"
+    assert_error(missing_file, 404, "NOT_FOUND")
+    assert_error(wrong_method, 405, "METHOD_NOT_ALLOWED")
+    assert wrong_method.headers["allow"] == "GET"
 
 
 async def test_a_body_over_64_kib_is_refused_whether_declared_or_streamed(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lafactoria.auth.models import User
 from lafactoria.auth.service import AuthService
 from lafactoria.cli.common import fail, fail_with_code, load_settings, stderr, stdout
+from lafactoria.db.engine import describe_database
 from lafactoria.errors import LaFactoriaError
 from lafactoria.settings import Settings
 
@@ -74,6 +75,11 @@ async def _auth_service(settings: Settings) -> AsyncIterator[AuthService]:
 def _run(action: Callable[[AuthService], Awaitable[T]]) -> T:
     """Run one action against the auth service; expected failures end the command."""
     settings = load_settings()
+    # Which database, said up front: with the default relative data directory, a command run
+    # from another directory than the server's silently opens a new, empty one.
+    stderr.print(
+        f"database: {escape(describe_database(settings.resolved_database_url))}", soft_wrap=True
+    )
 
     async def main() -> T:
         async with _auth_service(settings) as auth:

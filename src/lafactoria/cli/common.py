@@ -7,7 +7,9 @@ credentials). Expected failures print one clear line, never a traceback.
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Callable
+from enum import StrEnum
+from typing import NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from lafactoria.settings import Settings
+
+E = TypeVar("E", bound=StrEnum)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -43,3 +47,20 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         fail(f"invalid configuration:\n{exc}", code=EXIT_USAGE)
+
+
+def choice(enum_type: type[E]) -> Callable[[str], E]:
+    """An option parser for one of ``enum_type``'s values.
+
+    Typer checks enum options with pydantic, whose wording leaks into the message ("Value
+    error, 'phd' is not one of …"); this one says only what was wrong and what is accepted.
+    """
+
+    def parse(value: str) -> E:
+        try:
+            return enum_type(value)
+        except ValueError:
+            choices = ", ".join(repr(member.value) for member in enum_type)
+            raise typer.BadParameter(f"{value!r} is not one of {choices}.") from None
+
+    return parse

@@ -26,7 +26,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.text import Text
 
 from lafactoria.cli.client import ClientError, GraphQLClient, graphql_endpoint
-from lafactoria.cli.common import EXIT_USAGE, fail, fail_with_code, stderr
+from lafactoria.cli.common import EXIT_USAGE, choice, fail, fail_with_code, stderr
 from lafactoria.content import enums
 from lafactoria.content.exports.formats import ExportFormat, exporters_for
 
@@ -88,9 +88,13 @@ class Result:
 def generate(
     topic: Annotated[str, typer.Option(help="What the content is about.")],
     content_type: Annotated[
-        ContentTypeChoice, typer.Option("--type", "-t", help="The kind of content.")
+        ContentTypeChoice,
+        typer.Option("--type", "-t", parser=choice(ContentTypeChoice), help="The kind of content."),
     ],
-    level: Annotated[LevelChoice, typer.Option("--level", "-l", help="Who it is for.")],
+    level: Annotated[
+        LevelChoice,
+        typer.Option("--level", "-l", parser=choice(LevelChoice), help="Who it is for."),
+    ],
     requirements: Annotated[
         str | None, typer.Option(help="Extra wishes, e.g. 'focus on the Calvin cycle'.")
     ] = None,
@@ -99,6 +103,7 @@ def generate(
         typer.Option(
             "--format",
             "-f",
+            parser=choice(ExportFormat),
             help="What to produce: markdown, or an export the type offers (flashcards: apkg, "
             "tsv; quiz: gift, qti; any: json).",
         ),

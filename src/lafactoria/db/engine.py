@@ -116,6 +116,17 @@ def _use_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
+def describe_database(database_url: str) -> str:
+    """The URL for people: SQLite as the absolute path of its file (a relative data directory
+    depends on where a command runs), any other database without its password."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return "sqlite in memory"
+        return f"sqlite {Path(url.database).resolve()}"
+    return url.render_as_string(hide_password=True)
+
+
 class Database:
     """The unit-of-work factory: ``async with db.write() as session`` commits on success.
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi.requests import HTTPConnection
+from fastapi.responses import JSONResponse
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
@@ -19,7 +20,7 @@ from strawberry.subscriptions import (
 )
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from lafactoria.errors import Unauthenticated
 from lafactoria.graphql.context import Context, bearer_credential
@@ -29,6 +30,8 @@ from lafactoria.graphql.websockets import LegacyWSHandler, TransportWSHandler
 from lafactoria.http.client import client_address
 from lafactoria.services import Services
 from lafactoria.settings import Settings
+
+_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 async def _context(connection: HTTPConnection) -> Context:
@@ -54,6 +57,22 @@ def _credential_from_params(params: Any) -> str | None:
 class LaFactoriaGraphQLRouter(GraphQLRouter[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry refuses a request it cannot run (a GET with variables that are not
+        JSON, no query, an operation it cannot pick) in plain text; here it is refused the
+        way every other /graphql error is, as GraphQL-shaped JSON with a code."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            # The only 405 left after the guard: a mutation over GET (see execute_single).
+            headers = {"Allow": "POST"} if exc.status_code == 405 else None
+            return JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": code}}]},
+                status_code=exc.status_code,
+                headers=headers,
+            )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate from ``connection_init``'s payload: ``{"Authorization": "Bearer …"}``.

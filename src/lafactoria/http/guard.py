@@ -6,6 +6,10 @@
     body over max_body_bytes                  413 QUERY_TOO_COMPLEX, reason BODY_SIZE
     GET with a query string over the limit    414 QUERY_TOO_COMPLEX, reason BODY_SIZE
     GET carrying a mutation                   405 METHOD_NOT_ALLOWED, Allow: POST
+    any method but GET and POST               405 METHOD_NOT_ALLOWED, Allow: GET, POST
+    a body that is not a GraphQL request      400 BAD_REQUEST (not JSON, not an object or an
+                                              array of them, query or operationName not a
+                                              string, variables or extensions not an object)
     a batch (JSON array) over the limit       400 QUERY_TOO_COMPLEX, reason BATCH_SIZE
     WebSocket message over max_body_bytes     closed with 1009 (message too big)
 
@@ -51,7 +55,12 @@ class GraphQLGuard:
         elif scope["method"] == "POST":
             await self._post(scope, receive, send)
         else:
-            await self.app(scope, receive, send)
+            await _respond(
+                send,
+                405,
+                _error("/graphql answers GET and POST requests", "METHOD_NOT_ALLOWED"),
+                {"allow": "GET, POST"},
+            )
 
     def _check_get(self, scope: Scope) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         query_string: bytes = scope.get("query_string", b"")
@@ -101,9 +110,13 @@ class GraphQLGuard:
         if body is None:
             await _respond(send, 413, self._too_big())
             return
-        batch_size = _batch_size(body)
-        if batch_size is not None and batch_size > self.settings.max_batch_operations:
-            await _respond(send, 400, self._too_many_operations(batch_size))
+        try:
+            operations = _operations(body)
+        except _BadRequest as exc:
+            await _respond(send, 400, _error(str(exc), "BAD_REQUEST"))
+            return
+        if operations is not None and len(operations) > self.settings.max_batch_operations:
+            await _respond(send, 400, self._too_many_operations(len(operations)))
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -165,14 +178,46 @@ def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
-def _batch_size(body: bytes) -> int | None:
-    if not body.lstrip().startswith(b"["):
-        return None
+class _BadRequest(ValueError):
+    """The body is not a GraphQL request; the message says why."""
+
+
+# What each member of a request may be besides null (GraphQL over HTTP, "Request Parameters").
+_MEMBER_TYPES: dict[str, tuple[type, str]] = {
+    "query": (str, "a string"),
+    "operationName": (str, "a string"),
+    "variables": (dict, "an object"),
+    "extensions": (dict, "an object"),
+}
+
+
+def _operations(body: bytes) -> list[dict[str, Any]] | None:
+    """The operations of a batch, ``None`` for a single one; ``_BadRequest`` if the body is
+    not a GraphQL request. Checked here because GraphQL answers such bodies in plain text
+    (or, for a body that is not an object, with a 500)."""
     try:
         decoded = json.loads(body)
-    except ValueError:
-        return None  # GraphQL answers a body that is not JSON
-    return len(decoded) if isinstance(decoded, list) else None
+    except ValueError:  # also a body that is not UTF-8
+        raise _BadRequest("the body is not valid JSON") from None
+    except RecursionError:  # "[[[[…" within the size limit
+        raise _BadRequest("the body is nested too deeply") from None
+    if isinstance(decoded, dict):
+        _check_operation(decoded, "")
+        return None
+    if not isinstance(decoded, list):
+        raise _BadRequest("the body must be a JSON object, or an array of them for a batch")
+    for index, operation in enumerate(decoded):
+        if not isinstance(operation, dict):
+            raise _BadRequest(f"operation {index} of the batch is not a JSON object")
+        _check_operation(operation, f"operation {index} of the batch: ")
+    return decoded
+
+
+def _check_operation(operation: dict[str, Any], where: str) -> None:
+    for name, (expected, described) in _MEMBER_TYPES.items():
+        value = operation.get(name)
+        if value is not None and not isinstance(value, expected):
+            raise _BadRequest(f"{where}{name} must be {described} or null")
 
 
 def _message_size(message: Message) -> int:

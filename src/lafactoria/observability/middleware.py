@@ -153,7 +153,7 @@ def _request_id(scope: Scope) -> str:
 def _route_template(scope: Scope, root_path_before: str) -> str:
     """The matched route's template (``/api/v1/content/{content_id}``), never the concrete
     path, so ids stay out of label values; ``unmatched`` when no route took the request."""
-    route = scope.get("route")
+    route = scope.get("route") or _plain_route(scope)
     path_format = getattr(route, "path_format", None)
     path_regex = getattr(route, "path_regex", None)
     path: str = scope["path"]
@@ -168,3 +168,14 @@ def _route_template(scope: Scope, root_path_before: str) -> str:
     if mounted != root_path_before and mounted.startswith(root_path_before):
         return mounted[len(root_path_before) :] + "/{path}"
     return "unmatched"
+
+
+def _plain_route(scope: Scope) -> object | None:
+    """The route that served the request when FastAPI did not record it: only its own routes
+    (``APIRoute``) put themselves in the scope, plain Starlette routes such as ``/docs``,
+    ``/redoc`` and ``/openapi.json`` leave only their endpoint."""
+    endpoint = scope.get("endpoint")
+    if endpoint is None:
+        return None
+    routes: list[object] = getattr(scope.get("router"), "routes", [])
+    return next((route for route in routes if getattr(route, "endpoint", None) is endpoint), None)

@@ -15,8 +15,8 @@
     body over 64 KiB          413     PAYLOAD_TOO_LARGE
     anything else             500     INTERNAL_SERVER_ERROR correlation_id, also in the server log
 
-``ApiRoute`` applies this to the REST routes only; ``http_exception_handler`` gives unmatched
-``/api/`` paths (404, 405) the same shape while every other path keeps FastAPI's default.
+``ApiRoute`` applies this to the REST routes; ``http_exception_handler`` gives every unmatched
+path or method (404, 405) the same shape, inside ``/api/`` or not.
 """
 
 from __future__ import annotations
@@ -136,9 +136,13 @@ def domain_error_response(error: LaFactoriaError) -> JSONResponse:
         headers["Retry-After"] = str(max(1, seconds))
     elif status == 503:
         headers["Retry-After"] = str(QUEUE_FULL_RETRY_SECONDS)
-    return error_response(
-        status, error.code, error.message, field=snake_case(error.field), headers=headers
-    )
+    field = snake_case(error.field)
+    message = error.message
+    if error.field and field != error.field:
+        # Services name the field in the message too ("expiresInDays must be …"): a REST
+        # client knows it by its body name, the same one ``field`` gives.
+        message = re.sub(rf"\b{re.escape(error.field)}\b", field or "", message)
+    return error_response(status, error.code, message, field=field, headers=headers)
 
 
 def snake_case(field: str | None) -> str | None:
@@ -226,16 +230,20 @@ def _bounded(request: Request) -> Request:
 
 
 async def http_exception_handler(request: Request, error: Exception) -> Response:
-    """The REST shape for unmatched ``/api/`` paths; FastAPI's default everywhere else."""
+    """The REST shape for every unmatched path and method (404, 405), in ``/api/`` or not:
+    the app has one error shape outside ``/graphql``, whose guard and router answer in
+    GraphQL's own."""
     if not isinstance(error, HTTPException):  # registered for HTTPException only
         raise error
-    if request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/"):
-        if error.status_code == 405:
-            # Starlette names only the first route matching the path; a path served by two
-            # routes (GET and DELETE /content/{id}) must list both.
-            error = HTTPException(405, headers={"Allow": _allowed_methods(request)})
-        return http_error_response(error)
-    return await default_http_exception_handler(request, error)
+    if error.status_code < 400:  # not an error (304 and the like): no error body
+        return await default_http_exception_handler(request, error)
+    if error.status_code == 405 and (
+        request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/")
+    ):
+        # Starlette names only the first route matching the path; a path served by two
+        # routes (GET and DELETE /content/{id}) must list both.
+        error = HTTPException(405, headers={"Allow": _allowed_methods(request)})
+    return http_error_response(error)
 
 
 def _allowed_methods(request: Request) -> str:

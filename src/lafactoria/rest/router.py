@@ -19,6 +19,7 @@ def build_router() -> APIRouter:
 
 
 def install(app: FastAPI) -> None:
-    """Serve the REST API; unmatched ``/api/`` paths answer in its error shape too."""
+    """Serve the REST API; unmatched paths and methods, in ``/api/`` or not, answer in its
+    error shape too."""
     app.include_router(build_router())
     app.add_exception_handler(HTTPException, http_exception_handler)
