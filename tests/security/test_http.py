@@ -235,13 +235,12 @@ async def test_an_operation_name_that_is_not_a_string_is_a_coded_400(
 
     assert response.status_code == 400
     assert response.json() == {
-        "data": None,
         "errors": [
             {
-                "message": "operationName must be a string or null, if provided",
+                "message": "operationName must be a string or null",
                 "extensions": {"code": "BAD_REQUEST"},
             }
-        ],
+        ]
     }
     assert count(production, "generation_jobs", account.user_id) == 0
 

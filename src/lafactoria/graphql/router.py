@@ -89,38 +89,6 @@ class LaFactoriaGraphQLRouter(GraphQLRouter[Context, None]):
             raise ConnectionRejectionError({"message": exc.message}) from exc
         return None
 
-    async def execute_operation(
-        self,
-        request: Any,
-        request_adapter: Any,
-        request_data: GraphQLRequestData | list[GraphQLRequestData],
-        context: Context,
-        root_value: None,
-        sub_response: Any,
-    ) -> Any:
-        """Refuse an envelope whose ``operationName`` is not a string (or null) before
-        Strawberry uses it as one."""
-        items = request_data if isinstance(request_data, list) else [request_data]
-        if any(not isinstance(item.operation_name, str | None) for item in items):
-            sub_response.status_code = 400
-            refused = ExecutionResult(
-                data=None,
-                errors=[
-                    coded_error(
-                        "operationName must be a string or null, if provided", "BAD_REQUEST"
-                    )
-                ],
-            )
-            return [refused] * len(items) if isinstance(request_data, list) else refused
-        return await super().execute_operation(
-            request=request,
-            request_adapter=request_adapter,
-            request_data=request_data,
-            context=context,
-            root_value=root_value,
-            sub_response=sub_response,
-        )
-
     async def execute_single(
         self,
         request: Any,
