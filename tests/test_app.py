@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
+from tests.support.databases import asyncpg_dsn, fresh_database
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user
 from tests.support.redis import throwaway_redis
 from tests.support.server import make_settings, run_server
@@ -71,3 +75,41 @@ async def test_readiness_reports_redis_when_it_is_configured(tmp_path: Path) -> 
         503,
         {"status": "unavailable", "database": "ok", "redis": "down"},
     )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with fresh_database("postgres") as url:
+        yield url
+
+
+@pytest.mark.postgres
+async def test_a_database_outage_is_a_clear_error_and_heals_by_itself(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    name = make_url(postgres_url).database
+    admin_dsn = asyncpg_dsn(postgres_url).rsplit("/", 1)[0] + "/postgres"
+    with run_server(make_settings(tmp_path, database_url=postgres_url)) as server:
+        client = await register_user(server)
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+            during = await client.execute("{ viewer { email } }")
+            async with httpx.AsyncClient(base_url=server.base_url) as http:
+                rest = await http.get(
+                    "/api/v1/auth/me", headers={"Authorization": f"Bearer {client.credential}"}
+                )
+                ready = await http.get("/ready")
+        finally:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            await admin.close()
+        after = await client.data("{ viewer { email } }")
+
+    assert during.codes == ["SERVICE_UNAVAILABLE"]
+    assert (rest.status_code, rest.json()["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert "retry-after" in rest.headers
+    assert (ready.status_code, ready.json()["database"]) == (503, "down")
+    assert after["viewer"]["email"].endswith("@example.org")

@@ -10,9 +10,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from lafactoria.db import migrate
 from lafactoria.db.engine import Database, create_engine, describe_database, normalize_url
+from lafactoria.errors import Unavailable
 from tests.support.databases import asyncpg_dsn, fresh_database
 
 
@@ -91,3 +94,57 @@ def test_other_databases_are_shown_without_their_password() -> None:
 
     assert shown == "postgresql+asyncpg://app:***@db.internal:5432/lafactoria"
     assert "s3cr" not in shown
+
+
+@pytest.mark.postgres
+async def test_a_database_that_refuses_connections_is_reported_unavailable_until_it_returns(
+    postgres_url: str,
+) -> None:
+    await migrate.upgrade(postgres_url)
+    name = make_url(postgres_url).database
+    db = Database(create_engine(postgres_url))
+    admin = await asyncpg.connect(asyncpg_dsn(postgres_url).rsplit("/", 1)[0] + "/postgres")
+    try:
+        async with db.read() as session:
+            await session.exec(text("SELECT 1"))
+        # What a restart or an outage looks like from here: connections cut, new ones refused.
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        with pytest.raises(Unavailable):
+            async with db.read() as session:
+                await session.exec(text("SELECT 1"))
+        with pytest.raises(Unavailable):
+            async with db.write() as session:
+                await session.exec(text("SELECT 1"))
+
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        async with db.read() as session:
+            back = (await session.exec(text("SELECT 1"))).one()[0]
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+        await db.dispose()
+
+    assert back == 1
+
+
+async def test_an_unreachable_server_is_unavailable_not_a_crash() -> None:
+    db = Database(create_engine("postgresql://nobody@127.0.0.1:9/nothing"))
+    try:
+        with pytest.raises(Unavailable, match="the database is unreachable"):
+            async with db.read() as session:
+                await session.exec(text("SELECT 1"))
+    finally:
+        await db.dispose()
+
+
+async def test_other_database_errors_are_not_disguised_as_outages(tmp_path: Path) -> None:
+    db = Database(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"))
+    try:
+        with pytest.raises(OperationalError, match="no such table"):
+            async with db.read() as session:
+                await session.exec(text("SELECT * FROM missing"))
+    finally:
+        await db.dispose()

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import time
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from lafactoria.errors import Unavailable
+
+log = structlog.get_logger(__name__)
 
 SessionFactory = async_sessionmaker[AsyncSession]
 _WRITE_OPTION = "lafactoria_write"
@@ -148,11 +158,39 @@ class Database:
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A read-only unit of work."""
-        return self._reads.begin()
+        return _reachable(self._reads)
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A unit of work that commits when the block exits without an exception."""
-        return self._writes.begin()
+        return _reachable(self._writes)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _reachable(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """A unit of work whose lost-connection errors become ``Unavailable``.
+
+    A database that is down, restarting or dropped the connection is a state callers can
+    report clearly (``SERVICE_UNAVAILABLE``, HTTP 503) and retry, not a bug to mask. The
+    transaction is rolled back either way, so nothing is half-written.
+    """
+    try:
+        async with sessions.begin() as session:
+            yield session
+    except (DBAPIError, DisconnectionError, OSError) as exc:
+        if isinstance(exc, DBAPIError) and not _lost_connection(exc):
+            raise
+        log.warning("database_unreachable", error=type(exc).__name__)
+        raise Unavailable("the database is unreachable; try again shortly") from exc
+
+
+# What drivers say when the server is gone; other operational errors (SQLite's "no such
+# table", a lock the busy timeout already waited for) are faults, not outages.
+_OUTAGE_WORDS = ("connect", "closed", "terminat", "shutting down", "unable to open", "timeout")
+
+
+def _lost_connection(error: DBAPIError) -> bool:
+    reason = str(error.orig).lower()
+    return error.connection_invalidated or any(word in reason for word in _OUTAGE_WORDS)

@@ -12,6 +12,7 @@
     Conflict                  409     CONFLICT
     rate limited              429     RATE_LIMITED          Retry-After (the error's retry_after)
     LimitExceeded             503     LIMIT_EXCEEDED        Retry-After: the queue is full
+    Unavailable               503     SERVICE_UNAVAILABLE   Retry-After: the database or Redis
     body over 64 KiB          413     PAYLOAD_TOO_LARGE
     anything else             500     INTERNAL_SERVER_ERROR correlation_id, also in the server log
 
@@ -61,6 +62,7 @@ _DOMAIN_STATUS = {
     "CONFLICT": 409,
     "RATE_LIMITED": 429,
     "LIMIT_EXCEEDED": 503,
+    "SERVICE_UNAVAILABLE": 503,
 }
 _HTTP_CODES = {
     400: "BAD_REQUEST",
