@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,15 +28,12 @@ import pytest
 import pytest_asyncio
 
 from lafactoria.content.enums import AudienceLevel, ContentType
-from lafactoria.generation.prompts import build_prompt
 from lafactoria.graphql.ids import decode_id
-from lafactoria.providers.base import TextDelta
-from lafactoria.providers.offline import OfflineProvider
 from tests.support.databases import asyncpg_dsn, fresh_database
-from tests.support.emulator import Behaviour, Emulator, run_emulator
+from tests.support.emulator import Behaviour, Emulator, offline_answer, run_emulator
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user
 from tests.support.redis import RedisForTests, isolated_redis
-from tests.support.server import RunningServer, make_settings
+from tests.support.server import RunningServer, free_port, make_settings
 
 # One event loop for the module: the deployment is started once and shared by its tests.
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.asyncio(loop_scope="module")]
@@ -52,13 +48,6 @@ mutation Bulk($input: BulkGenerateContentInput!) {
 }"""
 CONTENT = "query C($id: ID!) { content(id: $id) { id title contentType } }"
 JOB = "query J($id: ID!) { generationJob(id: $id) { status } }"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -178,21 +167,8 @@ def stopped_at_exit(deployment: Deployment) -> Iterator[Deployment]:
                 process.wait(timeout=10)
 
 
-async def answer_text() -> str:
-    """A quiz every check accepts: the offline provider's, served by the emulator."""
-    request = build_prompt(
-        content_type=ContentType.QUIZ,
-        audience_level=AudienceLevel.HIGH_SCHOOL,
-        topic="Photosynthesis",
-        additional_requirements=None,
-        max_tokens=8192,
-    )
-    chunks = [c async for c in OfflineProvider().stream(request) if isinstance(c, TextDelta)]
-    return "".join(chunk.text for chunk in chunks)
-
-
 async def script(emulator: Emulator, *, chunks_per_second: float | None) -> None:
-    text = await answer_text()
+    text = await offline_answer(ContentType.QUIZ, AudienceLevel.HIGH_SCHOOL)
     emulator.script(
         "m",
         Behaviour(text=text, chunk_size=len(text) // 30 + 1, tokens_per_second=chunks_per_second),

@@ -26,10 +26,7 @@ from typer.testing import CliRunner
 
 from lafactoria.cli import cli
 from lafactoria.content.enums import AudienceLevel, ContentType
-from lafactoria.generation.prompts import build_prompt
-from lafactoria.providers.base import TextDelta
-from lafactoria.providers.offline import OfflineProvider
-from tests.support.emulator import Behaviour, Emulator, run_emulator
+from tests.support.emulator import Behaviour, Emulator, offline_answer, run_emulator
 from tests.support.graphql import GENERATE, GraphQLClient, register_user
 from tests.support.redis import RedisForTests, isolated_redis
 from tests.support.server import RunningServer, make_settings, run_server
@@ -47,21 +44,8 @@ CHUNKS = 20
 SLOW_CHUNKS_PER_SECOND = 5.0
 
 
-async def valid_answer() -> str:
-    """A study guide every check accepts: the offline provider's, served by the emulator."""
-    request = build_prompt(
-        content_type=ContentType.STUDY_GUIDE,
-        audience_level=AudienceLevel.COLLEGE,
-        topic="Photosynthesis",
-        additional_requirements=None,
-        max_tokens=8192,
-    )
-    chunks = [c async for c in OfflineProvider().stream(request) if isinstance(c, TextDelta)]
-    return "".join(chunk.text for chunk in chunks)
-
-
 async def script(emulator: Emulator, *, slow: bool) -> None:
-    text = await valid_answer()
+    text = await offline_answer(ContentType.STUDY_GUIDE, AudienceLevel.COLLEGE)
     emulator.script(
         "m",
         Behaviour(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,9 @@ from pathlib import Path
 import httpx
 
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user
-from tests.support.server import RunningServer, make_settings
+from tests.support.server import RunningServer, free_port, make_settings
 
 JOBS = "query { generationJobs(first: 20) { edges { node { id status } } } }"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -35,10 +35,22 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from lafactoria.content.enums import AudienceLevel, ContentType
+from lafactoria.generation.prompts import build_prompt
+from lafactoria.providers.base import TextDelta
+from lafactoria.providers.offline import OfflineProvider
 from tests.support import emulator_wire as wire
 from tests.support.emulator_wire import DEFAULT_ANSWER, Behaviour, EmulatedCut, Kind
 
-__all__ = ["DEFAULT_ANSWER", "Behaviour", "Call", "Emulator", "Kind", "run_emulator"]
+__all__ = [
+    "DEFAULT_ANSWER",
+    "Behaviour",
+    "Call",
+    "Emulator",
+    "Kind",
+    "offline_answer",
+    "run_emulator",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,3 +273,17 @@ async def run_emulator(*, expected_api_key: str | None = None) -> AsyncIterator[
         yield emulator
     finally:
         await asyncio.to_thread(emulator.stop)
+
+
+async def offline_answer(content_type: ContentType, audience_level: AudienceLevel) -> str:
+    """An answer every check accepts (the offline provider's), for the emulator to serve when
+    a test needs a real provider's timing but not its faults."""
+    request = build_prompt(
+        content_type=content_type,
+        audience_level=audience_level,
+        topic="Photosynthesis",
+        additional_requirements=None,
+        max_tokens=8192,
+    )
+    chunks = [c async for c in OfflineProvider().stream(request) if isinstance(c, TextDelta)]
+    return "".join(chunk.text for chunk in chunks)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from tests.support.server import free_port
+
 
 def redis_test_url() -> str:
     """The Redis the ``redis``-marked tests use (they are skipped without it)."""
@@ -49,13 +51,6 @@ async def isolated_redis() -> AsyncIterator[RedisForTests]:
     """The test Redis and a key prefix of the test's own (see ``isolated_prefix``)."""
     async with isolated_prefix() as prefix:
         yield RedisForTests(url=redis_test_url(), prefix=prefix)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 class ThrowawayRedis:

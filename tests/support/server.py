@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,14 @@ from lafactoria.app import create_app
 from lafactoria.providers.base import Provider
 from lafactoria.runtime import Role, open_runtime
 from lafactoria.settings import Settings
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now, for a server started as its own process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
