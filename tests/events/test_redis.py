@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,9 +38,16 @@ def open_log(prefix: str, url: str | None = None, retention: float = 60) -> Redi
     )
 
 
-async def drain(stream: AsyncIterator[JobEvent] | None) -> list[JobEvent]:
+async def drain(stream: AsyncIterator[JobEvent] | None, until: int = 0) -> list[JobEvent]:
+    """Every event of ``stream``, or those through sequence ``until`` when given."""
     assert stream is not None
-    return [event async for event in stream]
+    events = []
+    async with asyncio.timeout(10):
+        async for event in stream:
+            events.append(event)
+            if event.sequence == until:
+                break
+    return events
 
 
 async def test_every_process_sees_every_event_of_every_process_once_in_order(prefix: str) -> None:
@@ -159,3 +167,87 @@ async def test_an_outage_ends_subscriptions_promptly_and_the_log_recovers(
     assert ended.value.code == "SERVICE_UNAVAILABLE"
     assert elapsed < 2
     assert [(e.sequence, e.data.text_delta) for e in recovered] == [(1, "back"), (2, None)]
+
+
+async def test_numbering_and_progress_go_on_after_redis_loses_the_log(tmp_path: Path) -> None:
+    with throwaway_redis(tmp_path) as server:
+        worker, watcher, api = (open_log("lost:", server.url) for _ in range(3))
+        try:
+            await worker.open("job", start_sequence=0)
+            before = [await worker.publish("job", text(str(n), 0.1 * n)) for n in range(1, 6)]
+            seen = await drain(await watcher.subscribe("job", after_sequence=0), until=5)
+
+            # Restarted without persistence: every key is gone, the job runs on.
+            server.kill()
+            server.start()
+            await reconnect(worker)
+            # A process that knows less re-makes the lost log from the job's stored sequence
+            # (1 until it finishes), as ``progress`` does for a subscriber.
+            await api.open("job", start_sequence=1)
+            resumed = asyncio.create_task(drain(await api.subscribe("job", after_sequence=5)))
+            behind = asyncio.create_task(drain(await api.subscribe("job", after_sequence=2)))
+            await asyncio.sleep(0.3)  # both found nothing to replay and follow live
+            after = [await worker.publish("job", text("late", 0.2))]
+            after.append(await worker.publish("job", text("later", 0.9)))
+            after.append(await worker.publish("job", DONE))
+            got, got_behind = await asyncio.wait_for(asyncio.gather(resumed, behind), timeout=5)
+            from_start = await drain(await api.subscribe("job", after_sequence=0))
+        finally:
+            for log in (worker, watcher, api):
+                await log.aclose()
+
+    assert [e.sequence for e in before] == [1, 2, 3, 4, 5]
+    assert [e.sequence for e in seen] == [1, 2, 3, 4, 5]
+    assert [(e.sequence, e.data.progress) for e in after] == [(6, 0.5), (7, 0.9), (8, 1.0)]
+    assert got == after
+    # Events lost with Redis's data are not made up: the one behind gets what survived.
+    assert got_behind == after
+    # Replay after the loss starts at the first event that survived it, never renumbered.
+    assert from_start == after
+
+
+async def test_a_process_that_only_opened_the_log_numbers_on_after_a_loss(
+    tmp_path: Path,
+) -> None:
+    with throwaway_redis(tmp_path) as server:
+        api, worker = open_log("lost:", server.url), open_log("lost:", server.url)
+        try:
+            await api.open("job", start_sequence=0)
+            await api.publish("job", text("queued", 0.0))
+            await api.publish("job", text("more", 0.3))
+            await worker.open("job", start_sequence=1)  # claims it: the log holds 2 by now
+            server.kill()
+            server.start()
+            await reconnect(worker)
+            started = await worker.publish("job", text("started", 0.05))
+            last = await worker.last_sequence("job")
+        finally:
+            await api.aclose()
+            await worker.aclose()
+
+    assert (started.sequence, started.data.progress) == (3, 0.3)
+    assert last == 3
+
+
+async def test_a_finished_or_forgotten_job_leaves_no_floor_behind(prefix: str) -> None:
+    log = open_log(prefix)
+    try:
+        for job in ("done", "dropped"):
+            await log.open(job, start_sequence=0)
+            await log.publish(job, text("hi"))
+        await log.publish("done", DONE)
+        await log.forget("dropped")
+        floors = dict(log._floors)
+    finally:
+        await log.aclose()
+
+    assert floors == {}
+
+
+async def reconnect(log: RedisEventLog) -> None:
+    """Let ``log`` find Redis again: its pooled connection fails once after a restart."""
+    for _ in range(3):
+        with contextlib.suppress(Unavailable):
+            await log.ping()
+            return
+    await log.ping()

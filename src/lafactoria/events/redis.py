@@ -17,6 +17,19 @@ one that falls behind the window reads its backlog from Redis in pages instead, 
 subscriber holds no buffer and holds no one up, and thousands of subscribers share one
 blocking connection.
 
+Redis may lose a job's keys while the job runs (it restarts without persistence here). So
+that numbering and progress never go back for a job, each process remembers, per job it
+opens or publishes to, the newest sequence and progress it saw the log reach (its *floor*),
+and both scripts raise the log to the caller's floor before anything else: a lost log is
+made again from it, and so is one another process re-made lower from what it knew (the
+job's stored sequence). A floor is dropped with the terminal event and by ``forget``, and
+only the most recently used ``_FLOORS`` are kept. The events published before the loss are
+gone: ``XRANGE`` replay simply starts at the first event that survived, so a subscriber
+replaying after a loss receives the job's events from the loss on, under their own numbers
+(never renumbered ones), and the job's stored outcome still ends every stream (see
+``GenerationService.progress``). A process with no floor for the job (one that never opened
+it) can only number on from the job's stored sequence.
+
 Redis errors become :class:`~lafactoria.errors.Unavailable`: a publish raises it, and every
 subscriber waiting on the reader ends with it when the reader's connection fails. Nothing is
 retried inside a call (a retried append could publish an event twice); the next call
@@ -27,7 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from datetime import datetime
@@ -66,19 +79,51 @@ _MAX_CONNECTIONS = 16
 # A Redis that stops answering (rather than refusing) must still end subscriptions promptly.
 _SOCKET_TIMEOUT_SECONDS = 5.0
 _CONNECT_TIMEOUT_SECONDS = 2.0
+# Jobs whose floor a process remembers. A worker publishes to a few running jobs, which stay
+# the most recently used; an API process opens every job it accepts but rarely sees one end.
+_FLOORS = 10_000
 
-# KEYS: meta, stream. ARGV: progress, payload, terminal ("1"/"0"), retention in ms.
-# Progress travels as the shortest repr of the float and is compared numerically, so the
-# value stored is exactly one a publisher sent.
-_APPEND = """
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local progress = ARGV[1]
-local held = redis.call('HGET', KEYS[1], 'progress')
-if held and tonumber(held) > tonumber(progress) then
-  progress = held
-else
-  redis.call('HSET', KEYS[1], 'progress', progress)
+# Where the meta hash (KEYS[1]) stands, raised to a floor and written back; a missing hash
+# starts from ``start``. A floor is a sequence and progress the log really reached, so in a
+# log that kept its keys it is never above what the hash holds and changes nothing.
+# ``floor_progress`` is '' for none. Progress travels as the shortest repr of the float and
+# is compared numerically, so the value stored is exactly one a publisher sent.
+_RESTORE = """
+local function restore(start, floor_seq, floor_progress)
+  local seq = tonumber(redis.call('HGET', KEYS[1], 'seq')) or tonumber(start)
+  seq = math.max(seq, tonumber(floor_seq))
+  local progress = redis.call('HGET', KEYS[1], 'progress')
+  if floor_progress ~= '' and (not progress or tonumber(progress) < tonumber(floor_progress)) then
+    progress = floor_progress
+  end
+  redis.call('HSET', KEYS[1], 'seq', seq)
+  if progress then
+    redis.call('HSET', KEYS[1], 'progress', progress)
+  end
+  return seq, progress
 end
+"""
+
+# KEYS: meta. ARGV: start sequence, floor sequence, floor progress.
+_OPEN = (
+    _RESTORE
+    + """
+local seq, progress = restore(ARGV[1], ARGV[2], ARGV[3])
+return {seq, progress}
+"""
+)
+
+# KEYS: meta, stream. ARGV: progress, payload, terminal ("1"/"0"), retention in ms, floor
+# sequence, floor progress.
+_APPEND = (
+    _RESTORE
+    + """
+local seq, progress = restore('0', ARGV[5], ARGV[6])
+seq = seq + 1
+if not progress or tonumber(ARGV[1]) > tonumber(progress) then
+  progress = ARGV[1]
+end
+redis.call('HSET', KEYS[1], 'seq', seq, 'progress', progress)
 redis.call('XADD', KEYS[2], seq .. '-0', 'p', progress, 'd', ARGV[2])
 if ARGV[3] == '1' then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -86,6 +131,7 @@ if ARGV[3] == '1' then
 end
 return {seq, progress}
 """
+)
 
 
 class _Watch:
@@ -129,7 +175,10 @@ class RedisEventLog:
         self._redis = redis
         self._retention_ms = max(1, round(retention_seconds * 1000))
         self._prefix = prefix
+        self._open = redis.register_script(_OPEN)
         self._append = redis.register_script(_APPEND)
+        self._floors: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        """Per job, the newest sequence and progress this process saw its log reach."""
         self._watches: dict[str, _Watch] = {}
         self._followers: dict[str, int] = {}
         self._watching = asyncio.Event()
@@ -150,11 +199,21 @@ class RedisEventLog:
         return cls(Redis.from_pool(pool), retention_seconds=retention_seconds, prefix=prefix)
 
     async def open(self, job_id: str, *, start_sequence: int) -> None:
-        await _call(self._redis.hsetnx(self._meta(job_id), "seq", str(start_sequence)))
+        floor_sequence, floor_progress = self._floors.get(job_id, (0, ""))
+        sequence, progress = await _call(
+            self._open(
+                keys=[self._meta(job_id)],
+                args=[start_sequence, floor_sequence, floor_progress],
+            )
+        )
+        # What the log holds now is a floor too: a process that only opened the log (a
+        # worker that claimed the job) still numbers on from it after a loss.
+        self._raise_floor(job_id, int(sequence), progress)
 
     async def publish(self, job_id: str, data: EventData) -> JobEvent:
         at = utcnow()
-        reply = await _call(
+        floor_sequence, floor_progress = self._floors.get(job_id, (0, ""))
+        sequence, progress = await _call(
             self._append(
                 keys=[self._meta(job_id), self._stream(job_id)],
                 args=[
@@ -162,10 +221,15 @@ class RedisEventLog:
                     _encode(data, at),
                     "1" if data.kind.is_terminal else "0",
                     self._retention_ms,
+                    floor_sequence,
+                    floor_progress,
                 ],
             )
         )
-        sequence, progress = reply
+        if data.kind.is_terminal:
+            self._floors.pop(job_id, None)
+        else:
+            self._raise_floor(job_id, int(sequence), progress)
         return JobEvent(
             job_id=job_id,
             sequence=int(sequence),
@@ -174,6 +238,7 @@ class RedisEventLog:
         )
 
     async def forget(self, job_id: str) -> None:
+        self._floors.pop(job_id, None)
         await _call(self._redis.delete(self._meta(job_id), self._stream(job_id)))
 
     async def last_sequence(self, job_id: str) -> int | None:
@@ -200,6 +265,16 @@ class RedisEventLog:
             await asyncio.gather(self._reader, return_exceptions=True)
             self._reader = None
         await self._redis.aclose()
+
+    def _raise_floor(self, job_id: str, sequence: int, progress: bytes | None) -> None:
+        # Only ever raised: replies to concurrent calls for one job may arrive out of order.
+        held_sequence, held_progress = self._floors.pop(job_id, (0, ""))
+        new_progress = held_progress if progress is None else progress.decode()
+        if held_progress and float(held_progress) > float(new_progress):
+            new_progress = held_progress
+        self._floors[job_id] = (max(held_sequence, sequence), new_progress)
+        if len(self._floors) > _FLOORS:
+            self._floors.popitem(last=False)
 
     # -- following ------------------------------------------------------------------------
 
@@ -288,9 +363,14 @@ class RedisEventLog:
                 continue  # every follower left while the call was out
             for entry_id, fields in entries:
                 event = _decode(job_id, entry_id, fields)
-                if event.sequence == watch.head + 1:
-                    watch.events.append(event)
-                    watch.head = event.sequence
+                if event.sequence <= watch.head:
+                    continue
+                if event.sequence > watch.head + 1:
+                    # The events between were lost with Redis's data: the window starts
+                    # again here, and a follower behind it pages through what survived.
+                    watch.events.clear()
+                watch.events.append(event)
+                watch.head = event.sequence
             watch.wake()
 
     def _fail_all(self, error: BaseException) -> None:
