@@ -109,6 +109,8 @@ async def test_the_sweep_requeues_a_job_whose_worker_died(setup: Setup) -> None:
     assert stream is not None
     requeued = await anext(stream)
     assert (requeued.data.status, requeued.data.discard_text) == (JobStatus.QUEUED, True)
+    # A process that must number on from the database (its log was lost) starts above it.
+    assert (await stored(setup, job_id)).last_sequence == requeued.sequence
 
 
 @pytest.mark.parametrize(

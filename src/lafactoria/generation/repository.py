@@ -153,6 +153,15 @@ async def release_job(session: AsyncSession, *, job_id: str, worker_id: str) -> 
     return bool(result.rowcount)
 
 
+async def raise_last_sequence(session: AsyncSession, *, job_id: str, sequence: int) -> None:
+    """Record that the job's event log reached ``sequence``; a lower number changes nothing."""
+    await session.exec(
+        update(GenerationJob)
+        .where(col(GenerationJob.id) == job_id, col(GenerationJob.last_sequence) < sequence)
+        .values(last_sequence=sequence)
+    )
+
+
 async def request_cancel(session: AsyncSession, *, job_id: str) -> bool:
     """Flag a running job for cancellation; ``False`` when it is not running."""
     result = await session.exec(

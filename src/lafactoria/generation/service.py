@@ -384,15 +384,22 @@ class GenerationService:
             return False
         await self._events.open(job.id, start_sequence=job.last_sequence)
         # Text the interrupted run streamed is void: the next run starts from nothing.
-        await self._events.publish(
+        requeued = await self._events.publish(
             job.id,
             EventData(EventKind.QUEUED, JobStatus.QUEUED, 0.0, message, discard_text=True),
         )
+        await self._note_sequence(job.id, requeued.sequence)
         try:
             await self._queue.requeue([QueuedJob(job_id=job.id, owner=job.user_id)])
         except Unavailable:
             log.warning("requeue_failed", job_id=job.id)  # a later sweep re-sends it
         return True
+
+    async def _note_sequence(self, job_id: str, sequence: int) -> None:
+        """Keep the stored sequence up with a re-queued job's log, so a process that numbers
+        its events from the database (after the log was lost) never reuses a number."""
+        async with self._db.write() as session:
+            await repository.raise_last_sequence(session, job_id=job_id, sequence=sequence)
 
     async def sweep(self) -> None:
         """Recover what dead workers left: a job whose lease ran out is re-queued (or failed
@@ -452,7 +459,7 @@ class GenerationService:
                 )
                 continue
             await self._events.open(job.id, start_sequence=job.last_sequence)
-            await self._events.publish(
+            requeued = await self._events.publish(
                 job.id,
                 # Text a crashed run streamed is void: the re-run starts from nothing.
                 EventData(
@@ -463,6 +470,7 @@ class GenerationService:
                     discard_text=True,
                 ),
             )
+            await self._note_sequence(job.id, requeued.sequence)
             try:
                 await self._queue.enqueue([QueuedJob(job_id=job.id, owner=job.user_id)])
             except LimitExceeded:
