@@ -249,3 +249,24 @@ async def test_a_user_over_the_limit_on_one_server_is_over_it_on_every_server(
     assert refused.errors[0]["message"].startswith(
         "too many generation requests: at most 2 per minute"
     )
+
+
+@pytest.mark.redis
+async def test_queries_are_refused_not_let_through_unlimited_while_the_budget_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    with throwaway_redis(tmp_path) as redis:
+        settings = make_settings(tmp_path, redis_url=redis.url, limits={"query_cost_budget": 5000})
+        with run_server(settings) as server:
+            client = await register_user(server)
+            redis.kill()
+            during = await client.execute("{ viewer { id } }")
+            redis.start()
+            for _ in range(50):  # the pool's dead connections fail once each, then reconnect
+                after = await client.execute("{ viewer { id } }")
+                if not after.errors:
+                    break
+
+    assert during.codes == ["SERVICE_UNAVAILABLE"]
+    assert during.data is None
+    assert after.errors is None

@@ -282,6 +282,8 @@ async def test_a_job_whose_worker_is_killed_still_ends_and_its_subscriber_sees_i
     requeued = [e for e in events if e["kind"] == "QUEUED"][1:]
     assert requeued, "the re-run is announced"
     assert all(e["discardText"] for e in requeued), "the dead run's text is withdrawn"
+    starts = [e["discardText"] for e in events if e["kind"] == "STARTED"]
+    assert starts == [False, True], "the re-run says so itself too"
     assert await deployment.runs(job_id) == 2
 
 

@@ -35,7 +35,7 @@ def test_upgrade_then_current(tmp_path: Path) -> None:
     assert before.stdout == "none\n"
     assert f"This version runs on revision {head}: run `lafactoria db upgrade`." in before.stderr
     assert upgraded.exit_code == 0, upgraded.output
-    assert f"Database: sqlite+aiosqlite:///{tmp_path}/lafactoria.db" in upgraded.stderr
+    assert f"database: sqlite {tmp_path.resolve()}/lafactoria.db" in upgraded.stderr
     assert f"Upgraded the database from revision none to {head}." in upgraded.stderr
     assert f"The database is at revision {head}: nothing to do." in again.stderr
     assert after.stdout == f"{head}\n"
@@ -48,7 +48,7 @@ def test_an_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPat
     result = run("db", "upgrade")
 
     assert result.exit_code == 1
-    assert "Database: postgresql+asyncpg://nobody:***@127.0.0.1:1/lf" in result.stderr
+    assert "database: postgresql+asyncpg://nobody:***@127.0.0.1:1/lf" in result.stderr
     assert "Error: the database is not reachable: ConnectionRefusedError" in result.stderr
     assert "secret" not in result.output
     assert "Traceback" not in result.output
@@ -60,3 +60,19 @@ def test_help_describes_the_commands() -> None:
     assert result.exit_code == 0
     assert "upgrade" in result.stdout
     assert "current" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"]])
+def test_a_server_or_worker_refuses_an_outdated_schema_in_one_line(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAFACTORIA_AUTO_MIGRATE", "false")
+    # Never reached: the schema is checked first.
+    monkeypatch.setenv("LAFACTORIA_REDIS_URL", "redis://127.0.0.1:1/0")
+
+    result = run(*command)
+
+    assert result.exit_code == 2, result.output
+    assert "has no tables yet" in result.stderr
+    assert "lafactoria db upgrade" in result.stderr
+    assert "Traceback" not in result.output

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 
 import typer
 from rich.markup import escape
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from lafactoria.cli.common import fail, load_settings, stderr
+from lafactoria.cli.common import EXIT_USAGE, fail, load_settings, stderr
 from lafactoria.db import migrate
+from lafactoria.db.engine import describe_database
+from lafactoria.settings import Settings
 
 T = TypeVar("T")
 
@@ -60,10 +61,21 @@ def current() -> None:
 
 def _database_url() -> str:
     url = load_settings().resolved_database_url
-    stderr.print(
-        f"Database: {escape(make_url(url).render_as_string(hide_password=True))}", soft_wrap=True
-    )
+    stderr.print(f"database: {escape(describe_database(url))}", soft_wrap=True)
     return url
+
+
+def prepare_schema(settings: Settings) -> None:
+    """Bring the schema to this version (or check it is there) before a long-running command
+    starts, so a wrong schema or an unreachable database ends it with one clear line instead
+    of a traceback from inside the server's start-up."""
+    url = settings.resolved_database_url
+    try:
+        asyncio.run(migrate.upgrade(url) if settings.auto_migrate else migrate.check(url))
+    except migrate.SchemaMismatch as exc:
+        fail(exc.message, code=EXIT_USAGE)
+    except (SQLAlchemyError, OSError) as exc:
+        fail(f"the database is not reachable: {type(exc).__name__}: {exc}")
 
 
 def _run(action: Coroutine[Any, Any, T]) -> T:

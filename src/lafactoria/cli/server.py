@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from lafactoria.cli.common import load_settings
+from lafactoria.cli.database import prepare_schema
 from lafactoria.logging import configure_logging
 from lafactoria.settings import Settings
 
@@ -22,6 +23,7 @@ def serve(
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    prepare_schema(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,

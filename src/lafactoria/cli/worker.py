@@ -16,6 +16,7 @@ import structlog
 import typer
 
 from lafactoria.cli.common import EXIT_USAGE, fail, load_settings
+from lafactoria.cli.database import prepare_schema
 from lafactoria.logging import configure_logging
 from lafactoria.runtime import Role, open_runtime
 from lafactoria.settings import Settings
@@ -41,6 +42,7 @@ def worker(
         jobs = settings.jobs.model_copy(update={"concurrency": concurrency})
         settings = settings.model_copy(update={"jobs": jobs})
     configure_logging(settings.log_level)
+    prepare_schema(settings)
     asyncio.run(run_worker(settings))
 
 

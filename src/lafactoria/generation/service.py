@@ -484,8 +484,18 @@ class GenerationService:
 
     async def _generate(self, job: GenerationJob) -> None:
         content_type = ContentType(job.content_type)
+        # A re-run (its worker died, or it was handed back) tells clients to drop whatever an
+        # earlier run streamed, even if the QUEUED event saying so could not be published.
+        rerun = job.run_count > 1
         await self._events.publish(
-            job.id, EventData(EventKind.STARTED, JobStatus.RUNNING, 0.05, "started")
+            job.id,
+            EventData(
+                EventKind.STARTED,
+                JobStatus.RUNNING,
+                0.05,
+                "started again" if rerun else "started",
+                discard_text=rerun,
+            ),
         )
         spec, revision = read_options(job.options)
         request = _request_for(job, spec, revision, self._max_output_tokens)

@@ -58,7 +58,7 @@ from graphql import (
     is_list_type,
     validate,
 )
-from lafactoria.errors import LaFactoriaError
+from lafactoria.errors import LaFactoriaError, Unavailable
 from lafactoria.generation.service import MAX_BATCH_SIZE
 from lafactoria.graphql.context import Context
 from lafactoria.graphql.errors import coded_error, to_graphql_error
@@ -232,6 +232,9 @@ class QueryLimits(SchemaExtension):
             except RateLimited as error:
                 self._budget = await limits.budget(user_id=principal.user.id)
                 return to_graphql_error(error)
+        except Unavailable as error:
+            # The budget's storage is down: refusing is the only way to keep the limit.
+            return to_graphql_error(error)
         except LaFactoriaError:
             return None  # a bad credential: the resolvers answer UNAUTHENTICATED
         except Exception as error:

@@ -287,8 +287,9 @@ class RedisJobQueue:
                     # for the socket (redis/redis-py#3941) and leaves it half open.
                     if pubsub.connection is not None:
                         await pubsub.connection.disconnect()
-            except RedisError:
-                log.warning("cancel_channel_unreachable", exc_info=True)
+            except RedisError as exc:
+                # Once per retry while Redis is down: the reason is enough, not a traceback.
+                log.warning("cancel_channel_unreachable", error=str(exc))
                 await asyncio.sleep(_RETRY_SECONDS)
 
     async def _ensure_group(self) -> None:
