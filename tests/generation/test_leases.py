@@ -201,3 +201,25 @@ async def test_a_cancel_that_lands_just_after_the_claim_ends_the_job(setup: Setu
 
     assert cancelled.status == JobStatus.CANCELLED
     assert cancelled.content_id is None
+
+
+async def test_a_restart_requeues_every_accepted_job_even_into_a_full_queue(
+    setup: Setup,
+) -> None:
+    queue = InProcessJobQueue(concurrency=1, max_size=1)
+    chain = FailoverChain([OfflineProvider()], job_deadline_seconds=60)
+    service = GenerationService(
+        db=setup.db, events=setup.events, queue=queue, chain=chain, max_output_tokens=8192
+    )
+    # Accepted by the process that died: one waiting, one running. The restarted process's
+    # queue holds one job, fewer than it must take back.
+    waiting = await submit(setup)
+    running = await submit(setup)
+    await left_running(setup, running, runs=1)
+
+    await service.recover_interrupted()
+    await chain.aclose()
+
+    assert (await stored(setup, running)).status == JobStatus.QUEUED
+    assert (await stored(setup, waiting)).status == JobStatus.QUEUED
+    assert {await queue._queue.get(), await queue._queue.get()} == {waiting, running}

@@ -85,6 +85,7 @@ async def test_jobs_survive_a_killed_server(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.02)
         assert "RUNNING" in statuses
+        seen = await events_until_text(client, job_ids[0])
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
 
@@ -93,6 +94,7 @@ async def test_jobs_survive_a_killed_server(tmp_path: Path) -> None:
         streams = await asyncio.gather(
             *(restarted.collect(PROGRESS, {"jobId": job_id}) for job_id in job_ids)
         )
+        resumed = await restarted.collect(PROGRESS, {"jobId": job_ids[0], "after": seen[-1]})
         final = {
             e["node"]["id"]: e["node"]["status"]
             for e in (await restarted.data(JOBS))["generationJobs"]["edges"]
@@ -103,3 +105,22 @@ async def test_jobs_survive_a_killed_server(tmp_path: Path) -> None:
         assert kinds[-1] == "SUCCEEDED"
         assert kinds.count("SUCCEEDED") == 1
     assert final == dict.fromkeys(job_ids, "SUCCEEDED")
+    # A client that saw part of the dead run resumes without any number reused under it: the
+    # re-run is announced (drop the text shown so far), then streams whole to its end.
+    resumed_events = [item["generationProgress"] for item in resumed]
+    assert resumed_events[0]["kind"] == "QUEUED"
+    assert resumed_events[0]["discardText"] is True
+    assert resumed_events[0]["sequence"] > seen[-1]
+    assert [e["kind"] for e in resumed_events].count("SUCCEEDED") == 1
+    assert resumed_events[-1]["kind"] == "SUCCEEDED"
+
+
+async def events_until_text(client: GraphQLClient, job_id: str) -> list[int]:
+    """The sequences a subscriber saw up to the job's first TEXT event, as a client that was
+    watching when the server died."""
+    seen = []
+    async for item in client.subscribe(PROGRESS, {"jobId": job_id}):
+        seen.append(item["generationProgress"]["sequence"])
+        if item["generationProgress"]["kind"] == "TEXT":
+            break
+    return seen

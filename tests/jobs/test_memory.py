@@ -86,3 +86,16 @@ async def test_cancel_stops_only_that_job_and_the_worker_lives_on() -> None:
 
     assert completed == ["next"]
     assert await queue.cancel("stuck") is False
+
+
+async def test_a_job_cancelled_while_waiting_frees_its_place_at_once() -> None:
+    queue = FairQueue(max_size=3)
+    queue.put_all(jobs("alice", "a1", "a2", "a3"))
+
+    assert queue.drop("a2") is True
+    queue.put_all(jobs("bob", "b1"))  # fits: a2's place is free
+
+    assert queue.drop("a2") is False
+    assert "a2" not in queue
+    assert [await queue.get() for _ in range(3)] == ["a1", "b1", "a3"]
+    assert len(queue) == 0

@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,6 +58,8 @@ from lafactoria.providers.failover import (
 
 log = structlog.get_logger(__name__)
 
+# Sequences a run may publish before it stores a higher ceiling (see _reserve_sequences).
+_SEQUENCE_BLOCK = 64
 # A job interrupted this many times (process killed mid-run) is failed instead of re-run, so a
 # job that crashes its worker cannot crash every restart.
 MAX_RUNS = 3
@@ -197,13 +200,16 @@ class GenerationService:
             # It moved between QUEUED and RUNNING (claimed, or handed back) meanwhile.
 
     async def _cancel_queued(self, job_id: str) -> bool:
-        return await self._finish(
+        cancelled = await self._finish(
             job_id,
             JobStatus.CANCELLED,
             error_code="CANCELLED",
             message="cancelled by the user",
             expected_status=JobStatus.QUEUED,
         )
+        if cancelled:
+            await self._queue.cancel(job_id)  # frees its place in a bounded queue
+        return cancelled
 
     async def _cancel_running(self, job_id: str) -> bool:
         async with self._db.write() as session:
@@ -395,6 +401,18 @@ class GenerationService:
             log.warning("requeue_failed", job_id=job.id)  # a later sweep re-sends it
         return True
 
+    async def _reserve_sequences(self, job_id: str, *, above: int) -> int:
+        """Store a sequence ``_SEQUENCE_BLOCK`` above ``above`` before a run numbers up to it.
+
+        The event log of a running job may be lost with its process (the embedded default)
+        or with Redis; numbering then goes on from the stored value, which is above every
+        number any client saw, so a client resuming with ``afterSequence`` never has a number
+        reused under it. One write per block keeps this off the streaming path.
+        """
+        ceiling = above + _SEQUENCE_BLOCK
+        await self._note_sequence(job_id, ceiling)
+        return ceiling
+
     async def _note_sequence(self, job_id: str, sequence: int) -> None:
         """Keep the stored sequence up with a re-queued job's log, so a process that numbers
         its events from the database (after the log was lost) never reuses a number."""
@@ -471,19 +489,15 @@ class GenerationService:
                 ),
             )
             await self._note_sequence(job.id, requeued.sequence)
-            try:
-                await self._queue.enqueue([QueuedJob(job_id=job.id, owner=job.user_id)])
-            except LimitExceeded:
-                await self._finish(
-                    job.id,
-                    JobStatus.FAILED,
-                    error_code="INTERRUPTED",
-                    message="the job was interrupted by a restart",
-                )
+            # Accepted before the restart, so it keeps its place even in a full queue.
+            await self._queue.requeue([QueuedJob(job_id=job.id, owner=job.user_id)])
         return len(jobs)
 
     async def _generate(self, job: GenerationJob) -> None:
         content_type = ContentType(job.content_type)
+        reserved = await self._reserve_sequences(
+            job.id, above=await self._events.last_sequence(job.id) or job.last_sequence
+        )
         # A re-run (its worker died, or it was handed back) tells clients to drop whatever an
         # earlier run streamed, even if the QUEUED event saying so could not be published.
         rerun = job.run_count > 1
@@ -499,7 +513,13 @@ class GenerationService:
         )
         spec, revision = read_options(job.options)
         request = _request_for(job, spec, revision, self._max_output_tokens)
-        listener = _EventPublisher(self._events, job.id, _EXPECTED_CHARS[content_type])
+        listener = _EventPublisher(
+            self._events,
+            job.id,
+            _EXPECTED_CHARS[content_type],
+            reserve=functools.partial(self._reserve_sequences, job.id),
+            reserved=reserved,
+        )
         accept = _body_parser(content_type, spec)
         try:
             result = await self._chain.generate(request, accept=accept, listener=listener)
@@ -717,6 +737,10 @@ class _EventPublisher:
     _attempt: int | None = None
     # Text events published since the last discard: only those need withdrawing.
     _shown: bool = False
+    reserve: Callable[..., Awaitable[int]] | None = None
+    """Stores a higher sequence ceiling (``above=`` the newest number); see
+    ``GenerationService._reserve_sequences``."""
+    reserved: int = 0
 
     async def attempt_started(
         self, *, provider: str, model: str, number: int, purpose: str = "answer"
@@ -765,7 +789,7 @@ class _EventPublisher:
         text_delta: str | None = None,
         discard_text: bool = False,
     ) -> None:
-        await self.events.publish(
+        event = await self.events.publish(
             self.job_id,
             EventData(
                 kind=kind,
@@ -779,6 +803,8 @@ class _EventPublisher:
                 discard_text=discard_text,
             ),
         )
+        if self.reserve is not None and event.sequence >= self.reserved:
+            self.reserved = await self.reserve(above=event.sequence)
 
 
 # -- quality: the request for a job, and one retry when the answer misses its audience --------

@@ -24,12 +24,24 @@ class FairQueue:
         self._turns: deque[str] = deque()
         self._size = 0
         self._available = asyncio.Semaphore(0)
+        # Cancelled while waiting: their places are free at once, ``get`` skips them later.
+        self._dropped: set[str] = set()
 
     def __len__(self) -> int:
         return self._size
 
     def __contains__(self, job_id: object) -> bool:
+        if job_id in self._dropped:
+            return False
         return any(job_id in lane for lane in self._lanes.values())
+
+    def drop(self, job_id: str) -> bool:
+        """Free a waiting job's place now; ``False`` when it is not waiting here."""
+        if job_id not in self:
+            return False
+        self._dropped.add(job_id)
+        self._size -= 1
+        return True
 
     def put_all(self, jobs: Sequence[QueuedJob], *, bounded: bool = True) -> None:
         if bounded and self._size + len(jobs) > self.max_size:
@@ -44,16 +56,20 @@ class FairQueue:
             self._available.release()
 
     async def get(self) -> str:
-        await self._available.acquire()
-        owner = self._turns.popleft()
-        lane = self._lanes[owner]
-        job_id = lane.popleft()
-        if lane:
-            self._turns.append(owner)
-        else:
-            del self._lanes[owner]
-        self._size -= 1
-        return job_id
+        while True:
+            await self._available.acquire()
+            owner = self._turns.popleft()
+            lane = self._lanes[owner]
+            job_id = lane.popleft()
+            if lane:
+                self._turns.append(owner)
+            else:
+                del self._lanes[owner]
+            if job_id in self._dropped:
+                self._dropped.discard(job_id)
+                continue
+            self._size -= 1
+            return job_id
 
 
 class InProcessJobQueue:
@@ -92,6 +108,8 @@ class InProcessJobQueue:
     async def cancel(self, job_id: str) -> bool:
         task = self._running.get(job_id)
         if task is None:
+            # Cancelled before it started: its place in the queue is free for other work.
+            self._queue.drop(job_id)
             return False
         task.cancel()
         return True
