@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from tests.support.databases import asyncpg_dsn, fresh_database
 from tests.support.emulator import Behaviour, Emulator, offline_answer, run_emulator
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user
 from tests.support.redis import RedisForTests, isolated_redis
-from tests.support.server import RunningServer, free_port, make_settings
+from tests.support.server import RunningServer, free_port, make_settings, process_environment
 
 # One event loop for the module: the deployment is started once and shared by its tests.
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.asyncio(loop_scope="module")]
@@ -61,11 +60,7 @@ class Deployment:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def environment(self) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("LAFACTORIA_", "OPENAI_", "ANTHROPIC_"))
-        }
+        env = process_environment()
         env.update(
             LAFACTORIA_ENV="test",
             LAFACTORIA_DATA_DIR=str(self.logs),

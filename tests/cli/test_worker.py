@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -29,7 +28,7 @@ from lafactoria.content.enums import AudienceLevel, ContentType
 from tests.support.emulator import Behaviour, Emulator, offline_answer, run_emulator
 from tests.support.graphql import GENERATE, GraphQLClient, register_user
 from tests.support.redis import RedisForTests, isolated_redis
-from tests.support.server import RunningServer, make_settings, run_server
+from tests.support.server import RunningServer, make_settings, process_environment, run_server
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 LEASE_SECONDS = 1.0
@@ -74,11 +73,7 @@ class Cluster:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_worker(self, *, grace_seconds: float = 30.0) -> subprocess.Popen[bytes]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("LAFACTORIA_", "OPENAI_", "ANTHROPIC_"))
-        }
+        env = process_environment()
         env.update(
             LAFACTORIA_ENV="test",
             LAFACTORIA_DATA_DIR=str(self.data_dir),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.graphql import GENERATE, PROGRESS, GraphQLClient, register_user
-from tests.support.server import RunningServer, free_port, make_settings
+from tests.support.server import RunningServer, free_port, make_settings, process_environment
 
 JOBS = "query { generationJobs(first: 20) { edges { node { id status } } } }"
 
@@ -23,11 +22,7 @@ JOBS = "query { generationJobs(first: 20) { edges { node { id status } } } }"
 @contextmanager
 def server_process(data_dir: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     """``python -m lafactoria serve`` as its own process, as a user runs it."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LAFACTORIA_", "OPENAI_", "ANTHROPIC_"))
-    }
+    env = process_environment()
     env.update(
         LAFACTORIA_DATA_DIR=str(data_dir),
         LAFACTORIA_PORT=str(port),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from lafactoria.graphql.ids import decode_id
-from tests.support.server import free_port
+from tests.support.server import free_port, process_environment
 
 PASSWORD = "correct horse battery"
 
@@ -26,7 +25,7 @@ class Served:
 
     def __init__(self, data_dir: Path) -> None:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LAFACTORIA_")}
+        env = process_environment()
         env.update(
             LAFACTORIA_ENV="test",
             LAFACTORIA_DATA_DIR=str(data_dir),

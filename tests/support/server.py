@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -27,6 +28,17 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def process_environment(**settings: str) -> dict[str, str]:
+    """The environment for a ``python -m lafactoria`` process a test starts: this one's, less
+    any La Factoria or provider settings a developer has set, plus ``settings``."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("LAFACTORIA_", "OPENAI_", "ANTHROPIC_"))
+    }
+    return {**inherited, **settings}
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
