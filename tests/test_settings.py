@@ -78,3 +78,13 @@ def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert first == second
     assert len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_a_refused_value_is_not_repeated_in_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAFACTORIA_DATABASE_URL", "mysql://app:hunter2-secret@db/lafactoria")
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None)
+
+    assert "database_url" in str(refused.value)
+    assert "hunter2" not in str(refused.value)

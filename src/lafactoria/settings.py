@@ -170,6 +170,9 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         populate_by_name=True,
+        # A rejected value may be a URL with a password or an API key: errors name the
+        # setting and the reason, never the value.
+        hide_input_in_errors=True,
     )
 
     env: Environment = Environment.DEVELOPMENT

@@ -101,6 +101,13 @@ async def test_no_connection_init_closes_4408(stalling_server: RunningServer) ->
         assert await close_code(socket) == 4408
 
 
+async def test_no_connection_init_closes_4408_on_graphql_ws_too(
+    stalling_server: RunningServer,
+) -> None:
+    async with connect_legacy(stalling_server) as socket:
+        assert await close_code(socket) == 4408
+
+
 async def test_second_connection_init_closes_4429(stalling_server: RunningServer) -> None:
     client = await register_user(stalling_server)
     async with connect(stalling_server) as socket:

@@ -138,6 +138,9 @@ def build_router(settings: Settings) -> LaFactoriaGraphQLRouter:
     class ConfiguredTransportWSHandler(TransportWSHandler):
         keep_alive_seconds = settings.graphql.keep_alive_seconds
 
+    class ConfiguredLegacyWSHandler(LegacyWSHandler):
+        connection_init_timeout_seconds = settings.graphql.connection_init_timeout_seconds
+
     router = LaFactoriaGraphQLRouter(
         build_schema(settings),
         context_getter=_context,
@@ -158,4 +161,5 @@ def build_router(settings: Settings) -> LaFactoriaGraphQLRouter:
         max_subscriptions_per_connection=settings.graphql.max_subscriptions_per_connection,
     )
     router.graphql_transport_ws_handler_class = ConfiguredTransportWSHandler
+    router.graphql_ws_handler_class = ConfiguredLegacyWSHandler
     return router

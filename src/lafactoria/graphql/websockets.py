@@ -26,6 +26,7 @@ from lafactoria.graphql.context import Context
 # graphql-transport-ws's own codes for "operation before authorisation" and "second init".
 _UNAUTHORIZED = 4401
 _TOO_MANY_INITIALISATIONS = 4429
+_INIT_TIMEOUT = 4408
 # RFC 6455's "protocol error", for graphql-ws, which has no code of its own.
 _PROTOCOL_ERROR = 1002
 _OPERATION_TYPES = {"subscribe", "start"}
@@ -95,10 +96,29 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """graphql-ws (subscriptions-transport-ws): a malformed message is a protocol error and a
-    second ``connection_init`` is refused, as graphql-transport-ws does."""
+    """graphql-ws (subscriptions-transport-ws): a malformed message is a protocol error, a
+    second ``connection_init`` is refused, and a connection that sends none in time is closed
+    4408, as graphql-transport-ws does (the protocol itself sets no deadline, so an idle
+    socket would otherwise be held open for free)."""
 
     _initialised = False
+    connection_init_timeout_seconds: float = 5.0
+
+    async def handle(self) -> None:
+        deadline = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            deadline.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await deadline
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.connection_init_timeout_seconds)
+        if not self._initialised:
+            await self.websocket.close(
+                code=_INIT_TIMEOUT, reason="Connection initialisation timeout"
+            )
 
     async def handle_message(self, message: OperationMessage) -> None:
         problem = malformation(message)
