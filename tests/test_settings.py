@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from lafactoria.settings import Settings
+from lafactoria.settings import Settings, unknown_variables
 
 STRONG_SECRET = "b8c1f0e2a9d34c7f8e6a5b4c3d2e1f0a9b8c7d6e5f4"
 
@@ -88,3 +88,25 @@ def test_a_refused_value_is_not_repeated_in_the_error(monkeypatch: pytest.Monkey
 
     assert "database_url" in str(refused.value)
     assert "hunter2" not in str(refused.value)
+
+
+def test_misspelt_variables_are_named_and_real_ones_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LAFACTORIA_JOBS__LEASE_SECOND", "5")
+    monkeypatch.setenv("LAFACTORIA_REDIS_PREFX", "x")
+    monkeypatch.setenv("LAFACTORIA_JOBS__LEASE_SECONDS", "5")
+    monkeypatch.setenv("LAFACTORIA_REDIS_PREFIX", "x")
+    monkeypatch.setenv("LAFACTORIA_GRAPHQL", "{}")
+    monkeypatch.setenv("LAFACTORIA_API_KEY", "lf_for_the_cli")
+
+    unknown = unknown_variables()
+
+    assert "LAFACTORIA_JOBS__LEASE_SECOND" in unknown
+    assert "LAFACTORIA_REDIS_PREFX" in unknown
+    assert not {
+        "LAFACTORIA_JOBS__LEASE_SECONDS",
+        "LAFACTORIA_REDIS_PREFIX",
+        "LAFACTORIA_GRAPHQL",
+        "LAFACTORIA_API_KEY",
+    } & set(unknown)

@@ -40,7 +40,7 @@ from lafactoria.providers.failover import FailoverChain
 from lafactoria.providers.registry import build_providers
 from lafactoria.ratelimit import RateLimits, open_rate_limits
 from lafactoria.services import Services
-from lafactoria.settings import Settings
+from lafactoria.settings import Settings, unknown_variables
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +81,9 @@ async def open_runtime(
     ``providers`` replaces the configured chain (tests, benchmarks).
     """
     metrics = metrics or Metrics()
+    misspelt = unknown_variables()
+    if misspelt:
+        log.warning("unknown_settings", variables=misspelt, message="no setting has these names")
     db = await open_database(settings)
     chain = FailoverChain(
         list(providers) if providers is not None else build_providers(settings),

@@ -8,6 +8,7 @@ variables (``ANTHROPIC_API_KEY``, ``OPENAI_BASE_URL``...) work as their users ex
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -366,3 +367,30 @@ class Settings(BaseSettings):
         path.touch(mode=0o600)
         path.write_text(secret)
         return secret
+
+
+# ``LAFACTORIA_`` variables that are not server settings: the CLI client's and the tests'.
+_OTHER_VARIABLES = ("LAFACTORIA_URL", "LAFACTORIA_API_KEY")
+_OTHER_PREFIXES = ("LAFACTORIA_TEST_",)
+
+
+def unknown_variables() -> list[str]:
+    """``LAFACTORIA_*`` environment variables that name no setting.
+
+    pydantic-settings ignores them, so a misspelt name (``LAFACTORIA_JOBS__LEASE_SECOND``)
+    would silently leave its setting at the default; start-up reports them instead.
+    """
+    prefix = "LAFACTORIA_"
+    known = set(_OTHER_VARIABLES)
+    for name, field in Settings.model_fields.items():
+        known.add(f"{prefix}{name.upper()}")
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            known.update(f"{prefix}{name.upper()}__{sub.upper()}" for sub in section.model_fields)
+    return sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith(prefix)
+        and name.upper() not in known
+        and not name.upper().startswith(_OTHER_PREFIXES)
+    )
