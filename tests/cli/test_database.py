@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from lafactoria.cli import cli
+from lafactoria.cli import cli, server, worker
 from lafactoria.db import migrate
 
 
@@ -69,6 +69,10 @@ def test_a_server_or_worker_refuses_an_outdated_schema_in_one_line(
     monkeypatch.setenv("LAFACTORIA_AUTO_MIGRATE", "false")
     # Never reached: the schema is checked first.
     monkeypatch.setenv("LAFACTORIA_REDIS_URL", "redis://127.0.0.1:1/0")
+    # The commands configure the process's logging for good; in this process it would keep
+    # writing to the runner's closed stream after the test.
+    for command_module in (server, worker):
+        monkeypatch.setattr(command_module, "configure_logging", lambda level: None)
 
     result = run(*command)
 
