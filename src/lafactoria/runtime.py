@@ -94,6 +94,11 @@ async def open_runtime(
     events = open_event_log(settings)
     worker_id = new_worker_id()
     queue = open_job_queue(settings, role, db=db, worker_id=worker_id)
+    limits = open_rate_limits(
+        settings.limits,
+        storage_uri=settings.rate_limit_storage_uri,
+        key_prefix=f"{settings.redis_prefix}:limits",
+    )
     generation = GenerationService(
         db=db,
         events=events,
@@ -103,11 +108,7 @@ async def open_runtime(
         metrics=metrics,
         worker_id=worker_id,
         lease_seconds=settings.jobs.lease_seconds,
-    )
-    limits = open_rate_limits(
-        settings.limits,
-        storage_uri=settings.rate_limit_storage_uri,
-        key_prefix=f"{settings.redis_prefix}:limits",
+        limits=limits,
     )
     services = Services(
         settings=settings,

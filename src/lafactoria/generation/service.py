@@ -21,7 +21,7 @@ import dataclasses
 import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -55,6 +55,7 @@ from lafactoria.providers.failover import (
     FailoverChain,
     GenerationFailed,
 )
+from lafactoria.ratelimit import Allowance, RateLimits
 
 log = structlog.get_logger(__name__)
 
@@ -100,8 +101,10 @@ class GenerationService:
         metrics: Metrics | None = None,
         worker_id: str | None = None,
         lease_seconds: float = 30.0,
+        limits: RateLimits | None = None,
     ) -> None:
         self._db = db
+        self._limits = limits
         self._events = events
         self._queue = queue
         self._chain = chain
@@ -114,8 +117,18 @@ class GenerationService:
     # -- accepting work -------------------------------------------------------------------
 
     async def submit(self, *, user_id: str, command: GenerateCommand) -> Submitted:
-        """Store a QUEUED job and enqueue it; the same idempotency key returns the same job
-        (``created`` tells which, so only new jobs count against quotas)."""
+        """Store a QUEUED job and enqueue it; the same idempotency key returns the same job.
+
+        Only a job this call creates counts against the user's generation quotas (whichever
+        credential or transport they use); ``created`` says which it was.
+        """
+        async with self._admitted(user_id, 1) as allowance:
+            submitted = await self._submit(user_id, command)
+            if submitted.created:
+                allowance.use(1)
+        return submitted
+
+    async def _submit(self, user_id: str, command: GenerateCommand) -> Submitted:
         if command.idempotency_key:
             existing = await self._find_by_key(user_id, command.idempotency_key)
             if existing is not None:
@@ -133,11 +146,21 @@ class GenerationService:
     async def submit_batch(
         self, *, user_id: str, commands: Sequence[GenerateCommand]
     ) -> tuple[str, list[GenerationJob]]:
-        """One job per command, grouped by a new batch id; all are accepted or none."""
+        """One job per command, grouped by a new batch id; all are accepted or none, and
+        every one counts against the user's quotas."""
         if not 1 <= len(commands) <= MAX_BATCH_SIZE:
             raise InvalidInput(f"give 1 to {MAX_BATCH_SIZE} topics", field="topics")
         batch_id = new_id()
-        return batch_id, await self._accept(user_id, commands, batch_id=batch_id)
+        async with self._admitted(user_id, len(commands)) as allowance:
+            jobs = await self._accept(user_id, commands, batch_id=batch_id)
+            allowance.use(len(jobs))
+        return batch_id, jobs
+
+    def _admitted(self, user_id: str, count: int) -> AbstractAsyncContextManager[Allowance]:
+        """Room for ``count`` new jobs under the user's quotas (``RateLimited`` if none)."""
+        if self._limits is None:
+            return nullcontext(Allowance())
+        return self._limits.generations(user_id=user_id, count=count)
 
     async def _find_by_key(self, user_id: str, key: str) -> GenerationJob | None:
         async with self._db.read() as session:

@@ -219,15 +219,9 @@ class Mutation:
                 podcast_format=input.podcast_format,
                 target_minutes=input.target_minutes,
             )
-            # Quotas are the user's, whichever key they call with; an idempotent repeat
-            # returns the job it already made and costs nothing.
-            limits = info.context.services.limits
-            async with limits.generations(user_id=user_id, count=1) as allowance:
-                submitted = await info.context.services.generation.submit(
-                    user_id=user_id, command=command
-                )
-                if submitted.created:
-                    allowance.use(1)
+            submitted = await info.context.services.generation.submit(
+                user_id=user_id, command=command
+            )
         except LaFactoriaError as error:
             return GenerateContentPayload(user_errors=_user_errors(error))
         return GenerateContentPayload(job=GenerationJob.from_model(submitted.job))
@@ -255,12 +249,9 @@ class Mutation:
                 )
                 for index, topic in enumerate(input.topics)
             ]
-            limits = info.context.services.limits
-            async with limits.generations(user_id=user_id, count=len(commands)) as allowance:
-                batch_id, jobs = await info.context.services.generation.submit_batch(
-                    user_id=user_id, commands=commands
-                )
-                allowance.use(len(jobs))
+            batch_id, jobs = await info.context.services.generation.submit_batch(
+                user_id=user_id, commands=commands
+            )
         except LaFactoriaError as error:
             return BulkGenerateContentPayload(user_errors=_user_errors(error))
         return BulkGenerateContentPayload(
@@ -314,12 +305,9 @@ class Mutation:
         content_id = decode_id(id, "Content")
         user_id = await info.context.user_id()
         try:
-            limits = info.context.services.limits
-            async with limits.generations(user_id=user_id, count=1) as allowance:
-                job = await info.context.services.generation.submit_revision(
-                    user_id=user_id, content_id=content_id, instructions=instructions
-                )
-                allowance.use(1)
+            job = await info.context.services.generation.submit_revision(
+                user_id=user_id, content_id=content_id, instructions=instructions
+            )
         except LaFactoriaError as error:
             return GenerateContentPayload(user_errors=_user_errors(error))
         return GenerateContentPayload(job=GenerationJob.from_model(job))

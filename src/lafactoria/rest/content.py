@@ -62,13 +62,7 @@ async def generate(
         podcast_format=body.podcast_format,
         target_minutes=body.target_minutes,
     )
-    user_id = principal.user.id
-    # Quotas are the user's whatever the transport; an idempotent repeat returns the job it
-    # already made and costs nothing (as in GraphQL's generateContent).
-    async with services.limits.generations(user_id=user_id, count=1) as allowance:
-        submitted = await services.generation.submit(user_id=user_id, command=command)
-        if submitted.created:
-            allowance.use(1)
+    submitted = await services.generation.submit(user_id=principal.user.id, command=command)
     job = submitted.job
     response.headers["Location"] = f"{API_PREFIX}/tasks/{job.id}"
     return JobOut.from_model(job)
@@ -103,10 +97,9 @@ async def bulk_generate(
         )
         for index, topic in enumerate(body.topics)
     ]
-    user_id = principal.user.id
-    async with services.limits.generations(user_id=user_id, count=len(commands)) as allowance:
-        batch_id, jobs = await services.generation.submit_batch(user_id=user_id, commands=commands)
-        allowance.use(len(jobs))
+    batch_id, jobs = await services.generation.submit_batch(
+        user_id=principal.user.id, commands=commands
+    )
     response.headers["Location"] = f"{API_PREFIX}/tasks/{batch_id}"
     return BulkAccepted(task_id=batch_id, jobs=[JobOut.from_model(job) for job in jobs])
 
