@@ -65,10 +65,13 @@ def _database_url() -> str:
     return url
 
 
-def prepare_schema(settings: Settings) -> None:
+def prepare_schema(settings: Settings) -> Settings:
     """Bring the schema to this version (or check it is there) before a long-running command
     starts, so a wrong schema or an unreachable database ends it with one clear line instead
-    of a traceback from inside the server's start-up."""
+    of a traceback from inside the server's start-up.
+
+    Returns the settings to start with: the migration is done, so start-up only checks it.
+    """
     url = settings.resolved_database_url
     try:
         asyncio.run(migrate.upgrade(url) if settings.auto_migrate else migrate.check(url))
@@ -76,6 +79,7 @@ def prepare_schema(settings: Settings) -> None:
         fail(exc.message, code=EXIT_USAGE)
     except (SQLAlchemyError, OSError) as exc:
         fail(f"the database is not reachable: {type(exc).__name__}: {exc}")
+    return settings.model_copy(update={"auto_migrate": False})
 
 
 def _run(action: Coroutine[Any, Any, T]) -> T:

@@ -23,7 +23,7 @@ def serve(
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    prepare_schema(settings)
+    settings = prepare_schema(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,

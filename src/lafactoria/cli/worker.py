@@ -42,7 +42,7 @@ def worker(
         jobs = settings.jobs.model_copy(update={"concurrency": concurrency})
         settings = settings.model_copy(update={"jobs": jobs})
     configure_logging(settings.log_level)
-    prepare_schema(settings)
+    settings = prepare_schema(settings)
     asyncio.run(run_worker(settings))
 
 
