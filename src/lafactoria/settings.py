@@ -128,6 +128,9 @@ class GraphQLSettings(BaseModel):
     """Largest request body (or WebSocket message) at ``/graphql`` (reason ``BODY_SIZE``)."""
     max_batch_operations: int = Field(default=10, ge=1, le=100)
     """Most operations in one batched POST (a JSON array); 1 turns batching off."""
+    compiled_queries: bool = True
+    """Run queries through compiled plans (``lafactoria.graphql.plans``); off, graphql-core
+    executes every operation. The results are the same either way."""
 
 
 class LimitSettings(BaseModel):

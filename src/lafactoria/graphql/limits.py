@@ -33,8 +33,6 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from graphql import (
     DocumentNode,
@@ -56,7 +54,6 @@ from graphql import (
     get_nullable_type,
     is_leaf_type,
     is_list_type,
-    validate,
 )
 from lafactoria.errors import LaFactoriaError, Unavailable
 from lafactoria.generation.service import MAX_BATCH_SIZE
@@ -97,30 +94,12 @@ class QueryLimits(SchemaExtension):
         yield
 
     async def on_validate(self) -> AsyncIterator[None]:
-        # Strawberry runs validation inside this hook and stops when errors are set by the
-        # time it has: validating here first is how limits get in before execution. It also
-        # lets production validate without "Did you mean …?" suggestions at the source.
+        # Strawberry stops after this hook when errors are set by then: limits and costs are
+        # checked here, on documents PreparedOperations has validated, before execution.
         context = self.execution_context
         document = context.graphql_document
-        if document is not None and context.pre_execution_errors is None:
-            if context.validation_rules:
-                # Coded here: some validation messages ("Variable '$f' is never used") read
-                # like the variable-value errors that are BAD_USER_INPUT.
-                context.pre_execution_errors = [
-                    _validation_failed(error)
-                    for error in validate(
-                        context.schema._schema,
-                        document,
-                        (
-                            *context.validation_rules,
-                            MaybeNullValidationRule,
-                            OneOfInputValidationRule,
-                        ),
-                        hide_suggestions=self.hide_suggestions,
-                    )
-                ]
-            if not context.pre_execution_errors:
-                context.pre_execution_errors = await self._admit(context.schema._schema, document)
+        if document is not None and not context.pre_execution_errors:
+            context.pre_execution_errors = await self._admit(context.schema._schema, document)
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -249,18 +228,6 @@ class QueryLimits(SchemaExtension):
         result = self.execution_context.result
         data = getattr(result, "data", None)
         return self._analysis.actual_cost(data) if isinstance(data, dict) else 0
-
-
-def _validation_failed(error: GraphQLError) -> GraphQLError:
-    return GraphQLError(
-        error.message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        original_error=error.original_error,
-        extensions={**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"},
-    )
 
 
 def _too_complex(message: str, reason: str, limit: int, value: int) -> GraphQLError:
@@ -402,8 +369,10 @@ class _Analyzer:
     def _field(
         self, node: FieldNode, parent: GraphQLNamedType, data: Any, page_size: int | None
     ) -> int:
+        if node.selection_set is None:
+            return 0  # a leaf costs nothing, and most fields are leaves
         definition = self._definition(parent, node.name.value)
-        if definition is None or node.selection_set is None:
+        if definition is None:
             return 0
         named = get_named_type(definition.type)
         if is_leaf_type(named):

@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from lafactoria.graphql.errors import ErrorCodes
 from lafactoria.graphql.limits import QueryLimits
 from lafactoria.graphql.mutations import Mutation
+from lafactoria.graphql.prepared import PreparedDocuments, PreparedOperations
 from lafactoria.graphql.queries import Query
 from lafactoria.graphql.subscriptions import Subscription
 from lafactoria.graphql.types.auth import ApiKey, User
@@ -43,6 +44,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Outermost, so it times everything and sees errors after ErrorCodes coded them.
         OperationObserver,
         partial(ErrorCodes, hide_suggestions=settings.is_production),
+        # Parses, validates and compiles each distinct document once; before the limits,
+        # which admit only validated operations.
+        partial(
+            PreparedOperations,
+            documents=PreparedDocuments(hide_suggestions=settings.is_production),
+            compile_queries=settings.graphql.compiled_queries,
+        ),
         # Depth, aliases, root fields, tokens and cost, before anything executes.
         partial(QueryLimits, settings=settings.graphql, hide_suggestions=settings.is_production),
     ]
