@@ -35,7 +35,9 @@ async def run(*, quick: bool) -> None:
     for name in query.targets:
         print(
             f"  {name}: {query.median_per_second(name):,.0f} req/s median, "
-            f"{query.median_ratio(name):.2f}x REST, {query.failures(name)} failed"
+            f"{query.median_ratio(name):.2f}x REST, "
+            f"{query.median_ratio(name, query.stock):.2f}x stock Strawberry, "
+            f"{query.failures(name)} failed"
         )
     if quick:
         print("--quick: docs/benchmarks.md left as it was")

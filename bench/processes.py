@@ -108,6 +108,17 @@ def run_lafactoria(data_dir: Path) -> Iterator[Server]:
 
 
 @contextmanager
+def run_stock(data_dir: Path) -> Iterator[Server]:
+    """:mod:`bench.stock`: the same app plus a stock Strawberry router, on the same data."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.stock", "--port", str(port)]
+    with run_process(
+        command, port=port, env=lafactoria_environment(data_dir), ready_path="/ready"
+    ) as server:
+        yield server
+
+
+@contextmanager
 def run_raw(body_file: Path) -> Iterator[Server]:
     """The raw ASGI ceiling (:mod:`bench.raw`), answering the bytes in ``body_file``."""
     port = free_port()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench import load, processes, seed
+from bench.stock import PATH as STOCK_PATH
 
 PAGE_SIZE = 20
 ITEMS = 25
@@ -44,18 +45,21 @@ class Result:
 
     targets: list[str]
     baseline: str
+    stock: str = "stock Strawberry GraphQLRouter"
     runs: dict[str, list[load.Run]] = field(default_factory=dict)
     response_bytes: dict[str, int] = field(default_factory=dict)
 
     def median_per_second(self, name: str) -> float:
         return statistics.median(run.per_second for run in self.runs[name])
 
-    def median_ratio(self, name: str) -> float:
-        """The median over rounds of this target's rate over the baseline's in the same round:
-        a slow patch of a shared machine hits both sides of each ratio."""
+    def median_ratio(self, name: str, against: str | None = None) -> float:
+        """The median over rounds of this target's rate over another's (the baseline's unless
+        ``against`` names one) in the same round: a slow patch of a shared machine hits both
+        sides of each ratio."""
+        other = self.runs[against or self.baseline]
         return statistics.median(
             mine.per_second / theirs.per_second
-            for mine, theirs in zip(self.runs[name], self.runs[self.baseline], strict=True)
+            for mine, theirs in zip(self.runs[name], other, strict=True)
         )
 
     def failures(self, name: str) -> int:
@@ -103,7 +107,19 @@ async def measure(data_dir: Path, plan: Plan, *, progress: Callable[[str], None]
 
         body_file = data_dir / "graphql-response.json"
         body_file.write_bytes(graphql_bytes)
-        with processes.run_raw(body_file) as raw_server:
+        with (
+            processes.run_stock(data_dir) as stock_server,
+            processes.run_raw(body_file) as raw_server,
+        ):
+            stock = dataclasses.replace(
+                graphql,
+                name="stock Strawberry GraphQLRouter",
+                url=f"{stock_server.base_url}{STOCK_PATH}",
+            )
+            async with httpx.AsyncClient(timeout=30) as http:
+                stock_bytes = await _capture(http, stock)
+            if json.loads(stock_bytes)["data"] != json.loads(graphql_bytes)["data"]:
+                raise RuntimeError("stock Strawberry answers other data than La Factoria")
             raw = load.Target(
                 name="raw ASGI, same bytes (ceiling)",
                 method="POST",
@@ -112,9 +128,14 @@ async def measure(data_dir: Path, plan: Plan, *, progress: Callable[[str], None]
                 body=graphql.body,
                 expected=graphql_bytes,
             )
-            sizes = {graphql.name: len(graphql_bytes), rest.name: len(rest_bytes)}
+            sizes = {
+                graphql.name: len(graphql_bytes),
+                rest.name: len(rest_bytes),
+                stock.name: len(stock_bytes),
+            }
             targets = [
                 dataclasses.replace(graphql, expected=_before_extensions(graphql_bytes)),
+                dataclasses.replace(stock, expected=stock_bytes),
                 dataclasses.replace(rest, expected=rest_bytes),
                 raw,
             ]

@@ -34,7 +34,8 @@ from lafactoria.settings import Settings
 _HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
-async def _context(connection: HTTPConnection) -> Context:
+async def graphql_context(connection: HTTPConnection) -> Context:
+    """The context of one request (or WebSocket connection)."""
     services: Services = connection.app.state.services
     # Only the Authorization header (or a WebSocket's connection_init) carries credentials:
     # never the URL, which ends up in logs, browser history and Referer headers.
@@ -143,7 +144,7 @@ def build_router(settings: Settings) -> LaFactoriaGraphQLRouter:
 
     router = LaFactoriaGraphQLRouter(
         build_schema(settings),
-        context_getter=_context,
+        context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         # WebSockets for GraphQL clients; multipart and SSE over HTTP for clients (and curl)
         # that cannot open a WebSocket.
