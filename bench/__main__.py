@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import query_path, report, statements
+from bench import profiles, query_path, report, statements
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -32,6 +32,8 @@ async def run(*, quick: bool) -> None:
             print(f"  {shape}: {by_size}", flush=True)
         print("Scenario 1: query path", flush=True)
         query = await query_path.measure(root / "query-path", plan)
+        print("Scenario 1: profiles", flush=True)
+        profile = await profiles.measure(root / "profiles")
     for name in query.targets:
         print(
             f"  {name}: {query.median_per_second(name):,.0f} req/s median, "
@@ -48,6 +50,7 @@ async def run(*, quick: bool) -> None:
             plan=plan,
             query=query,
             counts=counts,
+            profile=profile,
             seconds=time.monotonic() - started,
         ),
         encoding="utf-8",

@@ -97,13 +97,14 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
 
 
 @contextmanager
-def run_lafactoria(data_dir: Path) -> Iterator[Server]:
-    """``python -m lafactoria serve``: the real server, as users start it."""
+def run_lafactoria(data_dir: Path, **settings: str) -> Iterator[Server]:
+    """``python -m lafactoria serve``: the real server, as users start it. ``settings`` are
+    more ``LAFACTORIA_*`` variables (``GRAPHQL__COMPILED_QUERIES="false"``)."""
     port = free_port()
     command = [sys.executable, "-m", "lafactoria", "serve", "--port", str(port)]
-    with run_process(
-        command, port=port, env=lafactoria_environment(data_dir), ready_path="/ready"
-    ) as server:
+    env = lafactoria_environment(data_dir)
+    env.update({f"LAFACTORIA_{name}": value for name, value in settings.items()})
+    with run_process(command, port=port, env=env, ready_path="/ready") as server:
         yield server
 
 

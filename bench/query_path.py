@@ -16,6 +16,8 @@ from bench import load, processes, seed
 from bench.stock import PATH as STOCK_PATH
 
 PAGE_SIZE = 20
+STOCK = "stock Strawberry GraphQLRouter"
+PLANS_OFF = "GraphQL, compiled plans off"
 ITEMS = 25
 """More items than a page, so the page is a real slice of the user's list."""
 
@@ -45,7 +47,8 @@ class Result:
 
     targets: list[str]
     baseline: str
-    stock: str = "stock Strawberry GraphQLRouter"
+    stock: str = STOCK
+    plans_off: str = PLANS_OFF
     runs: dict[str, list[load.Run]] = field(default_factory=dict)
     response_bytes: dict[str, int] = field(default_factory=dict)
 
@@ -108,12 +111,18 @@ async def measure(data_dir: Path, plan: Plan, *, progress: Callable[[str], None]
         body_file = data_dir / "graphql-response.json"
         body_file.write_bytes(graphql_bytes)
         with (
+            processes.run_lafactoria(
+                data_dir, GRAPHQL__COMPILED_QUERIES="false"
+            ) as plans_off_server,
             processes.run_stock(data_dir) as stock_server,
             processes.run_raw(body_file) as raw_server,
         ):
+            plans_off = dataclasses.replace(
+                graphql, name=PLANS_OFF, url=f"{plans_off_server.base_url}/graphql"
+            )
             stock = dataclasses.replace(
                 graphql,
-                name="stock Strawberry GraphQLRouter",
+                name=STOCK,
                 url=f"{stock_server.base_url}{STOCK_PATH}",
             )
             async with httpx.AsyncClient(timeout=30) as http:
@@ -130,11 +139,13 @@ async def measure(data_dir: Path, plan: Plan, *, progress: Callable[[str], None]
             )
             sizes = {
                 graphql.name: len(graphql_bytes),
+                plans_off.name: len(graphql_bytes),
                 rest.name: len(rest_bytes),
                 stock.name: len(stock_bytes),
             }
             targets = [
                 dataclasses.replace(graphql, expected=_before_extensions(graphql_bytes)),
+                dataclasses.replace(plans_off, expected=_before_extensions(graphql_bytes)),
                 dataclasses.replace(stock, expected=stock_bytes),
                 dataclasses.replace(rest, expected=rest_bytes),
                 raw,

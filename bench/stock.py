@@ -30,10 +30,8 @@ from lafactoria.logging import configure_logging
 PATH = "/stock/graphql"
 
 
-def build_app() -> FastAPI:
-    settings = prepare_schema(load_settings())
-    configure_logging(settings.log_level)
-    app = create_app(settings)
+def mount_stock_router(app: FastAPI) -> None:
+    """Add the stock router at :data:`PATH` to an app ``create_app`` built."""
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -41,6 +39,13 @@ def build_app() -> FastAPI:
         types=[Content, GenerationJob, ApiKey, User],
     )
     app.include_router(GraphQLRouter(schema, context_getter=graphql_context), prefix=PATH)
+
+
+def build_app() -> FastAPI:
+    settings = prepare_schema(load_settings())
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    mount_stock_router(app)
     return app
 
 

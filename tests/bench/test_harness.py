@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from bench import load, query_path, raw, report, statements
+from bench import load, profiles, query_path, raw, report, statements
 
 ANSWER = b'{"data":{"contents":{"edges":[]}},"extensions":{"cost":{"left":7}}}'
 
@@ -28,26 +28,54 @@ def test_graphql_answers_are_matched_up_to_their_extensions() -> None:
     assert query_path._before_extensions(b'{"data":{}}') == b'{"data":{}}'
 
 
-def test_the_report_has_a_table_per_scenario_and_lists_what_is_not_measured() -> None:
+def test_the_report_has_a_table_per_scenario_and_says_which_targets_were_met() -> None:
     def runs(*rates: int) -> list[load.Run]:
         return [load.Run(requests=r, failures=0, seconds=1.0, latencies=[0.01] * r) for r in rates]
 
+    names = ["GraphQL", query_path.PLANS_OFF, query_path.STOCK, "REST"]
     result = query_path.Result(
-        targets=["GraphQL", "REST", "raw"],
+        targets=names,
         baseline="REST",
-        runs={"GraphQL": runs(50, 60, 90), "REST": runs(100, 100, 100), "raw": runs(900, 1000)},
-        response_bytes={"GraphQL": 10, "REST": 20, "raw": 10},
+        runs={
+            "GraphQL": runs(50, 60, 90),
+            query_path.PLANS_OFF: runs(30, 30, 30),
+            query_path.STOCK: runs(20, 20, 20),
+            "REST": runs(100, 100, 100),
+        },
+        response_bytes=dict.fromkeys(names, 10),
     )
-    result.runs["raw"].append(result.runs["raw"][0])
     counts = statements.Counts(by_shape={"scalar": {1: 3, 20: 3, 100: 3}})
+    profile = profiles.Profiles(
+        by_mode=[
+            profiles.Profile("plans", {"compiled plans": 1.0, profiles.CLIENT: 1.0}),
+            profiles.Profile("stock", {"graphql-core execution": 3.0}),
+        ],
+        requests=10,
+    )
 
     text = report.render(
-        command="make bench", plan=query_path.Plan(), query=result, counts=counts, seconds=60
+        command="make bench",
+        plan=query_path.Plan(),
+        query=result,
+        counts=counts,
+        profile=profile,
+        seconds=60,
     )
 
-    assert "| GraphQL | 10 | 60 | 10.0 | 0.60x | 0 |" in text
-    assert "| REST | 20 | 100 | 10.0 | 1.00x | 0 |" in text
+    assert "| GraphQL | 10 | 60 | 10.0 | 0.60x | 3.00x | 0 |" in text
+    assert "| REST | 10 | 100 | 10.0 | 1.00x | 5.00x | 0 |" in text
+    assert "Target ≥ 3x stock Strawberry: **3.00x, met**" in text
+    assert "Target ≥ 0.25x the REST route: **0.60x, met**" in text
+    assert "Compiled plans on vs off: **2.00x**" in text
+    assert "| compiled plans | 1.00 (100 %) | 0.00 (0 %) |" in text
+    assert "| **server total** | **1.00** | **3.00** |" in text
     assert "| scalar | 3 | 3 | 3 |" in text
-    assert "## Not measured yet" in text
-    assert "stock Strawberry baseline" in text
     assert "`make bench`" in text
+
+
+def test_profile_components_follow_the_file_and_built_ins_count_for_their_caller() -> None:
+    assert profiles._component("/x/site-packages/graphql/execution/executor.py", "?") == (
+        "graphql-core execution"
+    )
+    assert profiles._component("/work/src/lafactoria/graphql/plans.py", "?") == "compiled plans"
+    assert profiles._component("<built-in>", "database") == "database"
