@@ -15,6 +15,7 @@ from lafactoria.content.enums import AudienceLevel, ContentType
 from lafactoria.content.markdown import render_markdown
 from lafactoria.content.models import Content
 from lafactoria.db.types import utcnow
+from lafactoria.generation.models import GenerationJob, JobStatus
 from lafactoria.graphql.ids import decode_id
 from lafactoria.providers.offline import compose
 from lafactoria.providers.prompt_data import PromptData
@@ -73,9 +74,12 @@ async def register(http: httpx.AsyncClient) -> Account:
     )
 
 
-async def store_contents(settings: Settings, *, user_id: str, count: int) -> None:
+async def store_contents(
+    settings: Settings, *, user_id: str, count: int, with_jobs: bool = False
+) -> None:
     """``count`` quizzes owned by ``user_id``, one second apart so the order is stable, each
-    revising the one before it so that nested ``revisionOf`` fields have something to load."""
+    revising the one before it so that nested ``revisionOf`` fields have something to load;
+    ``with_jobs`` adds the finished generation job that made each one."""
     level = AudienceLevel.HIGH_SCHOOL
     body = compose(ContentType.QUIZ, PromptData("Tides", level, None), "Tides")
     report = quality.assess(body, level).as_json()
@@ -101,6 +105,21 @@ async def store_contents(settings: Settings, *, user_id: str, count: int) -> Non
                     created_at=start + timedelta(seconds=n),
                 )
                 session.add(content)
+                if with_jobs:
+                    session.add(_finished_job(content))
                 previous = content.id
     finally:
         await db.dispose()
+
+
+def _finished_job(content: Content) -> GenerationJob:
+    return GenerationJob(
+        user_id=content.user_id,
+        status=JobStatus.SUCCEEDED.value,
+        content_type=content.content_type,
+        audience_level=content.audience_level,
+        topic=content.topic,
+        content_id=content.id,
+        created_at=content.created_at,
+        finished_at=content.created_at,
+    )

@@ -7,42 +7,18 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from lafactoria.content import quality
-from lafactoria.content.enums import AudienceLevel, ContentType
-from lafactoria.content.markdown import render_markdown
-from lafactoria.content.models import Content
-from lafactoria.db.types import utcnow
-from lafactoria.generation.models import GenerationJob, JobStatus
+from bench import seed
+from bench.statements import NESTED, PAGE_SIZES
 from lafactoria.graphql.ids import decode_id
-from lafactoria.providers.offline import compose
-from lafactoria.providers.prompt_data import PromptData
-from lafactoria.runtime import open_database
 from tests.support.graphql import GraphQLClient, register_user
 from tests.support.server import RunningServer, make_settings, run_server
 
-PAGE_SIZES = (1, 20, 100)
-
-CONTENTS = """
-query Contents($first: Int!) {
-  contents(first: $first) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { cursor node {
-      id title topic contentType audienceLevel markdown provider model createdAt
-      usage { inputTokens outputTokens }
-      quality { readingGrade audienceFit }
-      body { __typename ... on Quiz { title questions { question choices } } }
-      exports { format url }
-      revisionOf { id title revisionOf { id } }
-    } }
-  }
-}"""
+CONTENTS = NESTED
 JOBS = """
 query Jobs($first: Int!) {
   generationJobs(first: $first) {
@@ -81,56 +57,17 @@ def statements(server: RunningServer) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-async def store_revisions(server: RunningServer, user_id: str, count: int) -> None:
-    """``count`` finished jobs, each with a quiz revising the one before it."""
-    db = await open_database(server.settings)
-    level = AudienceLevel.HIGH_SCHOOL
-    body = compose(ContentType.QUIZ, PromptData("Tides", level, None), "Tides")
-    report = quality.assess(body, level).as_json()
-    start = utcnow() - timedelta(hours=1)
-    try:
-        previous: str | None = None
-        async with db.write() as session:
-            for n in range(count):
-                at = start + timedelta(seconds=n)
-                content = Content(
-                    user_id=user_id,
-                    title=f"Tides {n}",
-                    topic="Tides",
-                    content_type=ContentType.QUIZ.value,
-                    audience_level=level.value,
-                    body=body.model_dump(mode="json"),
-                    markdown=render_markdown(body),
-                    provider="offline",
-                    model="offline-templates",
-                    quality=report,
-                    revision_of_id=previous,
-                    created_at=at,
-                )
-                session.add(content)
-                session.add(
-                    GenerationJob(
-                        user_id=user_id,
-                        status=JobStatus.SUCCEEDED.value,
-                        content_type=content.content_type,
-                        audience_level=content.audience_level,
-                        topic="Tides",
-                        content_id=content.id,
-                        created_at=at,
-                        finished_at=at,
-                    )
-                )
-                previous = content.id
-    finally:
-        await db.dispose()
-
-
 @pytest.fixture(scope="module")
 def client(server: RunningServer) -> GraphQLClient:
     async def prepare() -> GraphQLClient:
         user = await register_user(server)
         viewer = await user.data("{ viewer { id } }")
-        await store_revisions(server, decode_id(viewer["viewer"]["id"], "User"), max(PAGE_SIZES))
+        await seed.store_contents(
+            server.settings,
+            user_id=decode_id(viewer["viewer"]["id"], "User"),
+            count=max(PAGE_SIZES),
+            with_jobs=True,
+        )
         return user
 
     return asyncio.run(prepare())
