@@ -23,7 +23,8 @@ class PageKey:
 class Page(Generic[T]):
     items: list[T]
     has_next_page: bool
-    total_count: int
+    total_count: int | None
+    """Items in the whole list; ``None`` when the caller did not ask for it to be counted."""
 
 
 def after_key(created_at: Any, id_: Any, key: PageKey) -> ColumnElement[bool]:

@@ -89,3 +89,19 @@ async def test_statements_per_request_do_not_grow_with_the_page(
     assert max(counts.values()) == counts[1], counts
     # The caller, the page, its count, and one per level of nested items.
     assert counts[1] <= 5, counts
+
+
+async def test_the_total_is_counted_only_when_a_page_asks_for_it(
+    server: RunningServer, client: GraphQLClient
+) -> None:
+    with statements(server) as without_total:
+        await client.data("{ contents(first: 2) { edges { node { id } } } }")
+    with statements(server) as with_total:
+        data = await client.data(
+            "query { contents(first: 2) { ...Total edges { node { id } } } }"
+            " fragment Total on ContentConnection { totalCount }"
+        )
+
+    assert data["contents"]["totalCount"] == max(PAGE_SIZES)
+    assert len(with_total) == len(without_total) + 1
+    assert not [s for s in without_total if "count(" in s.lower()]

@@ -14,14 +14,25 @@ class ContentService:
         self._db = db
 
     async def list_contents(
-        self, *, user_id: str, filters: ContentFilter, after: PageKey | None, first: int
+        self,
+        *,
+        user_id: str,
+        filters: ContentFilter,
+        after: PageKey | None,
+        first: int,
+        count: bool = True,
     ) -> Page[Content]:
-        """One page of the user's content, newest first."""
+        """One page of the user's content, newest first; ``count`` also counts the whole list
+        (one more statement, so callers that show no total leave it out)."""
         async with self._db.read() as session:
             rows = await repository.list_contents(
                 session, user_id=user_id, filters=filters, after=after, limit=first + 1
             )
-            total = await repository.count_contents(session, user_id=user_id, filters=filters)
+            total = (
+                await repository.count_contents(session, user_id=user_id, filters=filters)
+                if count
+                else None
+            )
         return Page(items=rows[:first], has_next_page=len(rows) > first, total_count=total)
 
     async def list_contents_at(

@@ -263,7 +263,9 @@ class GenerationService:
         batch_id: str | None = None,
         after: PageKey | None,
         first: int,
+        count: bool = True,
     ) -> Page[GenerationJob]:
+        """One page of the user's jobs, newest first; ``count`` also counts the whole list."""
         async with self._db.read() as session:
             rows = await repository.list_jobs(
                 session,
@@ -273,8 +275,12 @@ class GenerationService:
                 after=after,
                 limit=first + 1,
             )
-            total = await repository.count_jobs(
-                session, user_id=user_id, status=status, batch_id=batch_id
+            total = (
+                await repository.count_jobs(
+                    session, user_id=user_id, status=status, batch_id=batch_id
+                )
+                if count
+                else None
             )
         return Page(items=rows[:first], has_next_page=len(rows) > first, total_count=total)
 

@@ -12,7 +12,7 @@ from lafactoria.generation.models import JobStatus
 from lafactoria.graphql.context import Context
 from lafactoria.graphql.ids import decode_any_id, decode_cursor, decode_id
 from lafactoria.graphql.types.auth import ApiKey, User
-from lafactoria.graphql.types.common import Connection, Node
+from lafactoria.graphql.types.common import Connection, Node, selects_field
 from lafactoria.graphql.types.content import Content, content_connection
 from lafactoria.graphql.types.jobs import GenerationJob, job_connection
 from lafactoria.pagination import PageKey
@@ -71,7 +71,11 @@ class Query:
             needs_review=filter.needs_review if filter else None,
         )
         page = await info.context.services.content.list_contents(
-            user_id=await info.context.user_id(), filters=filters, after=key, first=first
+            user_id=await info.context.user_id(),
+            filters=filters,
+            after=key,
+            first=first,
+            count=selects_field(info, "totalCount"),
         )
         return content_connection(page)
 
@@ -103,6 +107,7 @@ class Query:
             batch_id=decode_id(batch_id, "GenerationBatch", field="batchId") if batch_id else None,
             after=key,
             first=first,
+            count=selects_field(info, "totalCount"),
         )
         return job_connection(page)
 

@@ -344,11 +344,14 @@ class ContentPage(BaseModel):
     def from_page(
         cls, page: Page[content_models.Content], *, number: int, size: int
     ) -> ContentPage:
+        total = page.total_count
+        if total is None:
+            raise ValueError("a numbered page needs the total it was counted with")
         return cls(
             items=[ContentOut.from_model(row) for row in page.items],
             page=number,
             page_size=size,
-            total=page.total_count,
-            pages=math.ceil(page.total_count / size),
+            total=total,
+            pages=math.ceil(total / size),
             has_next=page.has_next_page,
         )

@@ -31,7 +31,12 @@ async def get_task(task_id: str, principal: CurrentPrincipal, services: Services
         job = await services.generation.get_job(user_id=user_id, job_id=task_id)
     except NotFound:
         batch = await services.generation.list_jobs(
-            user_id=user_id, status=None, batch_id=task_id, after=None, first=MAX_BATCH_SIZE
+            user_id=user_id,
+            status=None,
+            batch_id=task_id,
+            after=None,
+            first=MAX_BATCH_SIZE,
+            count=False,
         )
         if not batch.items:
             raise NotFound("no such task", field="task_id") from None

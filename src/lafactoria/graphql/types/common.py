@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from lafactoria.content.enums import AudienceLevel as DomainAudienceLevel
 from lafactoria.content.enums import ContentType as DomainContentType
@@ -82,4 +83,28 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
-    total_count: int
+    counted: strawberry.Private[int | None]
+
+    @strawberry.field
+    def total_count(self) -> int:
+        if self.counted is None:
+            # The resolver counts whenever the selection names totalCount (selects_field).
+            raise RuntimeError("totalCount was selected but not counted")
+        return self.counted
+
+
+def selects_field(info: strawberry.Info[Any, Any], name: str) -> bool:
+    """Whether the field being resolved selects ``name`` (directly or in a fragment), so
+    that work only that field needs can be left out when it is not asked for."""
+
+    def among(selections: list[Selection]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField) and selection.name == name:
+                return True
+            if isinstance(selection, FragmentSpread | InlineFragment) and among(
+                selection.selections
+            ):
+                return True
+        return False
+
+    return any(among(field.selections) for field in info.selected_fields)

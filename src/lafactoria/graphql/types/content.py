@@ -124,5 +124,5 @@ def content_connection(page: Page[models.Content]) -> Connection[Content]:
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=page.total_count,
+        counted=page.total_count,
     )

@@ -126,7 +126,7 @@ def job_connection(page: Page[models.GenerationJob]) -> Connection[GenerationJob
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=page.total_count,
+        counted=page.total_count,
     )
 
 
