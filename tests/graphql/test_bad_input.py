@@ -152,6 +152,23 @@ async def test_page_size_out_of_range_is_bad_user_input(server: RunningServer, f
     assert result.errors[0]["message"] == "first must be between 1 and 100"
 
 
+async def test_a_null_page_size_through_a_nullable_variable_is_bad_user_input(
+    server: RunningServer,
+) -> None:
+    # Valid GraphQL (the argument has a default), refused only while executing: found
+    # masked as INTERNAL_SERVER_ERROR by a review.
+    client = await register_user(server)
+
+    result = await client.execute(
+        "query Q($first: Int = 2) { contents(first: $first) { totalCount } }", {"first": None}
+    )
+
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors is not None
+    assert result.errors[0]["extensions"]["field"] == "first"
+    assert "non-null type 'Int!'" in result.errors[0]["message"]
+
+
 async def test_malformed_cursor_is_bad_user_input(server: RunningServer) -> None:
     client = await register_user(server)
 

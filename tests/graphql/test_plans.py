@@ -9,13 +9,13 @@ with every query document the test suite sends and generated ones.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import gc
 import json
+import subprocess
 import sys
+import tracemalloc
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -208,6 +208,13 @@ CASES: list[tuple[str, str, dict[str, Any] | None, bool]] = [
     ("a value of the wrong object type", "{ item(number: 1) { wrongChild { id } } }", None, True),
     ("__typename", "{ __typename items { __typename id } }", None, True),
     (
+        "one fragment under two merged fields",
+        "{ item(number: 1) { ...F } item(number: 1) { ...F id } }"
+        " fragment F on Item { broken number }",
+        None,
+        True,
+    ),
+    (
         "string arguments",
         'query Q($shout: Boolean!) { a: greeting b: greeting(name: "plan", shout: $shout) }',
         {"shout": True},
@@ -327,24 +334,38 @@ def test_generated_documents_get_the_same_answers(query: str) -> None:
 # -- La Factoria's schema ------------------------------------------------------------------
 
 
-def _documents_in_tests() -> Iterator[str]:
-    """Every GraphQL document written as a string in the test suite."""
-    for path in sorted(TESTS.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                text = node.value.strip()
-                if "{" in text and text.startswith(("query", "{", "fragment")):
-                    yield text
+_FIND_DOCUMENTS = """
+import ast, json, pathlib, sys
+found = []
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value.strip()
+            if "{" in text and text.startswith(("query", "{", "fragment")):
+                found.append(text)
+print(json.dumps(found))
+"""
+
+
+def _documents_in_tests() -> list[str]:
+    """Every GraphQL document written as a string in the test suite.
+
+    Read in a fresh interpreter: in this one, after hypothesis has changed the recursion
+    limit, CPython 3.11's ast.parse can fail with "AST constructor recursion depth mismatch".
+    """
+    found = subprocess.run(
+        [sys.executable, "-c", _FIND_DOCUMENTS, str(TESTS)],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    documents: list[str] = json.loads(found.stdout)
+    return documents
 
 
 def _query_operations(schema: strawberry.Schema) -> list[tuple[str, str | None]]:
-    # In a thread of its own: CPython 3.11's ast.parse can fail with "AST constructor
-    # recursion depth mismatch" in a thread that once hit a RecursionError (the bad-input
-    # tests send documents nested deep enough to).
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        documents = thread.submit(lambda: list(_documents_in_tests())).result()
     found: dict[tuple[str, str | None], None] = {}
-    for text in documents:
+    for text in _documents_in_tests():
         try:
             document = parse(text)
         except GraphQLError:
@@ -473,3 +494,55 @@ def test_every_query_in_the_test_suite_gets_the_same_answer(lafactoria: dict[str
     # Most of the suite's queries are plain object selections; the rest (node, bodies,
     # directives, introspection) are left to graphql-core.
     assert compiled_count >= total // 2, (compiled_count, total)
+
+
+def _nested_fragments(levels: int, root: str, leaves: str, child: str) -> str:
+    """A small document whose fragments each spread the one below twice: expanded in full,
+    it holds 2**levels copies of the innermost fragment."""
+    fragments = [f"fragment F0 on {child.split(':')[0]} {{ {leaves} }}"] + [
+        f"fragment F{k} on {child.split(':')[0]} {{ ...F0 "
+        f"{child.split(':')[1]} {{ ...F{k - 1} }} again: {child.split(':')[1]} {{ ...F{k - 1} }} }}"
+        for k in range(1, levels + 1)
+    ]
+    return f"query {{ {root} {{ ...F{levels} }} }} " + " ".join(fragments)
+
+
+def _allocated_while(build: Any) -> tuple[Any, int]:
+    tracemalloc.start()
+    try:
+        built = build()
+        size, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return built, size
+
+
+def test_fragments_spread_in_fragments_compile_to_a_small_plan() -> None:
+    query = _nested_fragments(14, "item(number: 0)", "id name number", "Item:wrongChild")
+    plan, size = _allocated_while(lambda: compile_plan(SYNTHETIC[True]._schema, parse(query), None))
+    assert plan is not None
+    assert size < 1_000_000, size  # expanded in full it would be 2**14 copies
+    with_plan, without_plan = run_synthetic(query)
+    assert with_plan == without_plan == {"data": {"item": None}, "errors": [], "extensions": {}}
+
+
+def test_an_operation_too_big_to_plan_is_left_to_graphql_core() -> None:
+    query = "{ " + " ".join(f"a{n}: greeting" for n in range(plans.MAX_PLAN_FIELDS + 1)) + " }"
+    assert compile_plan(SYNTHETIC[True]._schema, parse(query), None) is None
+    with_plan, without_plan = run_synthetic(query)
+    assert with_plan == without_plan
+
+
+def test_a_document_within_every_limit_cannot_make_a_big_plan() -> None:
+    # Found by a review: 1 KB of nested fragments under the cost limit once compiled to a
+    # 16 MB plan, held in the document cache, from anonymous requests.
+    leaves = "id title topic contentType audienceLevel markdown provider model createdAt " + (
+        " ".join(f"a{n}: title" for n in range(20))
+    )
+    query = _nested_fragments(8, 'content(id: "x")', leaves, "Content:revisionOf")
+    schema = build_schema(make_settings(Path("unused")))
+    document = parse(query)
+    assert not validate(schema._schema, document)
+    plan, size = _allocated_while(lambda: compile_plan(schema._schema, document, None))
+    assert plan is not None
+    assert size < 1_000_000, size

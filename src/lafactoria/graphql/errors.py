@@ -31,7 +31,16 @@ log = structlog.get_logger(__name__)
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 _TOKEN_LIMIT = re.compile(r"Document contains more than (\d+) tokens")
+_ARGUMENT_VALUE = re.compile(r"Argument '(\w+)' has invalid value")
 INTERNAL_MESSAGE = "Internal server error."
+
+
+def _bad_argument(error: BaseException | None) -> str | None:
+    """The argument an execution-time argument coercion error of graphql-core names."""
+    if not isinstance(error, GraphQLError) or error.original_error is not None:
+        return None
+    match = _ARGUMENT_VALUE.match(error.message)
+    return match.group(1) if match else None
 
 
 def coded_error(
@@ -117,6 +126,16 @@ class ErrorCodes(SchemaExtension):
             )
         if isinstance(original, InvalidOperationTypeError | CannotGetOperationTypeError):
             return self._with_code(error, "GRAPHQL_VALIDATION_FAILED")
+        argument = _bad_argument(original)
+        if argument is not None:
+            # A value validation cannot see: null from a nullable variable into a non-null
+            # argument that has a default. graphql-core refuses it while executing.
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "BAD_USER_INPUT", "field": argument},
+            )
         if error.path is not None or (
             original is not None and not isinstance(original, GraphQLError)
         ):

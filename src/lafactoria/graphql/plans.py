@@ -323,18 +323,41 @@ def compile_plan(
     return Plan(schema, operation, fragments, root_type, root_fields)
 
 
+MAX_PLAN_FIELDS = 2000
+"""Most fields one plan may hold; a bigger operation is left to graphql-core. Fragments are
+compiled once per place they expand to, so ordinary operations stay far below this, but it
+bounds the memory and time of any plan whatever the document does."""
+
+
 class _Compiler:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
         self.schema = schema
         self.fragments = fragments
+        self.fields = 0
+        # A fragment spread in many places expands to the same field nodes each time: their
+        # sub-plans are shared, so a document nesting fragments in fragments compiles in
+        # linear, not exponential, time and memory.
+        self._compiled: dict[tuple[str, tuple[int, ...]], tuple[_Selection, ...]] = {}
 
     def selections(
         self, parent: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]
     ) -> tuple[_Selection, ...]:
-        grouped: dict[str, list[FieldNode]] = {}
-        for selection_set in selection_sets:
-            self._collect(parent, selection_set, grouped, set())
-        return tuple(self._selection(parent, key, nodes) for key, nodes in grouped.items())
+        sets = tuple(selection_sets)
+        key = (parent.name, tuple(id(selection_set) for selection_set in sets))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            grouped: dict[str, list[FieldNode]] = {}
+            # One set of visited fragments for all the field's nodes, as graphql-core's
+            # collect_subfields has: a fragment spread under two of them counts once.
+            visited: set[str] = set()
+            for selection_set in sets:
+                self._collect(parent, selection_set, grouped, visited)
+            self.fields += len(grouped)
+            if self.fields > MAX_PLAN_FIELDS:
+                raise NotCompiled
+            compiled = tuple(self._selection(parent, k, nodes) for k, nodes in grouped.items())
+            self._compiled[key] = compiled
+        return compiled
 
     def _collect(
         self,
