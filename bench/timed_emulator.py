@@ -4,9 +4,10 @@ every request with one fixed answer at a fixed pace, and timing what it serves.
     python -m bench.timed_emulator --port-file PORT_FILE ANSWER_FILE
 
 Every chat completion it serves is recorded with the time it arrived and the time its last
-byte was sent, by the emulator's own clock, together with the job marker found in the request
-(``bench-<round>-NNNN`` in the topic). ``GET /bench/served`` returns those records, so the harness can
-subtract exactly the time this process spent on each job, whatever the load did to its pace.
+byte was sent, by the emulator's own clock, with the job marker found in the request
+(``bench-<round>-NNNN`` in the topic). ``GET /bench/served`` returns those records, so the
+harness can subtract exactly the time this process spent on each job, whatever the load did
+to its pace.
 """
 
 from __future__ import annotations
