@@ -1,6 +1,9 @@
 """Scenario 4, generation overhead: jobs through the real server against an emulated provider
 with a realistic pace, and the time the server adds to what the provider itself takes.
 
+    python -m bench.generation [--jobs 200] [--concurrency 50] [--profile stacks.txt]
+    python -m bench.profiles stacks.txt       # where the server's samples went
+
 The server is ``python -m lafactoria serve`` on the embedded default, its only provider the
 emulator process (:mod:`bench.timed_emulator`, OpenAI wire format). For every job,
 
@@ -12,8 +15,11 @@ byte, for every request carrying the job's marker.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import statistics
 import sys
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +59,14 @@ class Plan:
         return self.concurrency + 14
 
 
+def plans(*, quick: bool) -> list[Plan]:
+    """The issue's load, then a light one that shows the server's cost when it is not
+    saturated; ``--quick`` runs a single short wave."""
+    if quick:
+        return [Plan(jobs=10, concurrency=10)]
+    return [Plan(), Plan(jobs=20, concurrency=10)]
+
+
 @dataclass(frozen=True)
 class JobTiming:
     wall_seconds: float
@@ -80,6 +94,7 @@ class Result:
     seconds: float
     server_cpu_seconds: float
     emulator_cpu_seconds: float
+    provider_calls: int
 
     @property
     def median_added_share(self) -> float:
@@ -110,6 +125,15 @@ class Result:
         """What the same clients would reach if the server added nothing: each client's jobs
         back to back at the emulator's measured times, the busiest client setting the end."""
         return (len(self.timings) + len(self.errors)) / ideal_seconds(self.timings)
+
+    @property
+    def throughput_ratio(self) -> float:
+        return self.jobs_per_second / self.ideal_jobs_per_second
+
+    @property
+    def calls_per_job(self) -> float:
+        """Provider requests per job: above 1 when attempts were retried."""
+        return self.provider_calls / max(len(self.timings) + len(self.errors), 1)
 
     @property
     def server_cpu_ms_per_job(self) -> float:
@@ -207,6 +231,7 @@ async def measure(
         seconds=batch.seconds,
         server_cpu_seconds=server_cpu,
         emulator_cpu_seconds=emulator_cpu,
+        provider_calls=sum(1 for record in served if record.marker is not None),
     )
     progress(
         f"  {len(timings)} jobs in {batch.seconds:.1f} s: server-added median "
@@ -219,3 +244,22 @@ async def measure(
 def _cpu(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.generation", description=__doc__)
+    parser.add_argument("--jobs", type=int, default=Plan.jobs)
+    parser.add_argument("--concurrency", type=int, default=Plan.concurrency)
+    parser.add_argument("--profile", type=Path, help="write py-spy's samples of the server here")
+    arguments = parser.parse_args()
+    plan = Plan(jobs=arguments.jobs, concurrency=arguments.concurrency)
+    with tempfile.TemporaryDirectory(prefix="lafactoria-bench-") as scratch:
+        result = asyncio.run(measure(Path(scratch), plan, profile=arguments.profile))
+    print(
+        f"{result.jobs_per_second:.2f} jobs/s ({result.throughput_ratio:.2f}x of an "
+        f"overhead-free server), server CPU {result.server_cpu_ms_per_job:.0f} ms per job"
+    )
+
+
+if __name__ == "__main__":
+    main()

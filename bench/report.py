@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 
-from bench import query_path, statements
+from bench import generation, generation_report, query_path, scale_out, statements
 
 PACKAGES = (
     "strawberry-graphql",
@@ -31,11 +31,15 @@ NOT_MEASURED = [
     "the optimisation that needs them).",
     "**Scenario 3, progress fan-out**: 1,000 jobs x 1 subscriber and 1 job x 5,000 "
     "subscribers against a raw WebSocket broadcast; CPU per message, latency, RSS.",
-    "**Scenario 4, generation overhead** against the provider emulator (300 ms to first "
-    "token, 50 tokens/s), 200 jobs at concurrency 50.",
-    "**Scenario 5, scale-out** with PostgreSQL and Redis (2 API + 2 workers vs 1 + 1).",
     "**Profiles** (pyinstrument or py-spy) and before/after figures for optimisations.",
 ]
+
+
+SCENARIO_4 = (
+    "**Scenario 4, generation overhead** against the provider emulator (300 ms to first "
+    "token, 50 tokens/s), 200 jobs at concurrency 50."
+)
+SCENARIO_5 = "**Scenario 5, scale-out** with PostgreSQL and Redis (2 API + 2 workers vs 1 + 1)."
 
 
 def _cpu_model() -> str:
@@ -63,6 +67,8 @@ def render(
     query: query_path.Result,
     counts: statements.Counts,
     seconds: float,
+    overhead: list[generation.Result] | None = None,
+    scale: scale_out.Result | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -140,11 +146,17 @@ def render(
     for shape, by_size in counts.by_shape.items():
         cells = " | ".join(str(by_size[n]) for n in statements.PAGE_SIZES)
         lines.append(f"| {shape} | {cells} |")
+    lines.append("")
+    if overhead:
+        lines += generation_report.scenario_4(overhead)
+    if scale is not None:
+        lines += generation_report.scenario_5(scale)
     lines += [
-        "",
         "## Not measured yet",
         "",
         *(f"- {item}" for item in NOT_MEASURED),
+        *([] if overhead else [f"- {SCENARIO_4}"]),
+        *([] if scale is not None else [f"- {SCENARIO_5}"]),
         "",
         "## Machine and packages",
         "",
@@ -152,6 +164,7 @@ def render(
         f"- Python {platform.python_version()} ({sys.implementation.name}) "
         f"on {platform.platform()}",
         *(f"- {package} {_version(package)}" for package in PACKAGES),
+        *(generation_report.packages() if overhead or scale is not None else []),
         "",
     ]
     return "\n".join(lines)
