@@ -78,6 +78,16 @@ class FanoutRound:
     p50_ms: float
     p99_ms: float
     errors: list[str]
+    client_cores: float = 0.0
+    """CPU the benchmark's own process (every subscriber) used, in cores: near 1, the
+    client rather than the server bounds the figures."""
+    api_cores: float = 0.0
+    """CPU the API processes used, in cores, summed over them."""
+
+    @property
+    def api_ms_per_event(self) -> float:
+        """API CPU per event delivered: comparable across process counts."""
+        return self.api_cores / self.events_per_second * 1000
 
 
 @dataclass
@@ -201,7 +211,8 @@ async def measure(scratch: Path, plan: Plan, *, progress: Callable[[str], None] 
                     f"  {name}: {throughput.jobs_per_second:.2f} jobs/s, server-added "
                     f"{throughput.median_added_share:.1%}, jobs per worker "
                     f"{throughput.jobs_per_worker}; fan-out {fanout.events_per_second:,.0f} "
-                    f"events/s, p99 {fanout.p99_ms:.0f} ms, "
+                    f"events/s, p99 {fanout.p99_ms:.0f} ms (client {fanout.client_cores:.2f}, "
+                    f"API {fanout.api_cores:.2f} cores), "
                     f"{len(throughput.errors) + len(fanout.errors)} errors"
                 )
     return result
@@ -245,6 +256,8 @@ async def _throughput(
 async def _fanout(
     started: deployment.Deployment, token: str, plan: Plan, round_name: str
 ) -> FanoutRound:
+    api_pids = started.pids[: len(started.apis)]
+    client_before, api_before = _cpu_seconds([os.getpid()]), _cpu_seconds(api_pids)
     batch = await jobs.run_jobs(
         started.apis,
         token,
@@ -255,12 +268,16 @@ async def _fanout(
         watchers=plan.subscribers_per_job,
     )
     latencies = batch.latencies
+    client_cpu = _cpu_seconds([os.getpid()]) - client_before
+    api_cpu = _cpu_seconds(api_pids) - api_before
     return FanoutRound(
         subscribers=plan.fanout_jobs * plan.subscribers_per_job,
         events_per_second=batch.delivered_events / batch.seconds,
         p50_ms=statistics.median(latencies) * 1000 if latencies else float("nan"),
         p99_ms=percentile(latencies, 99) * 1000,
         errors=batch.errors,
+        client_cores=client_cpu / batch.seconds,
+        api_cores=api_cpu / batch.seconds,
     )
 
 

@@ -135,7 +135,13 @@ def _throughput(jobs_per_second: float) -> scale_out.ThroughputRound:
 
 def _fanout(events: float) -> scale_out.FanoutRound:
     return scale_out.FanoutRound(
-        subscribers=10, events_per_second=events, p50_ms=10.0, p99_ms=50.0, errors=[]
+        subscribers=10,
+        events_per_second=events,
+        p50_ms=10.0,
+        p99_ms=50.0,
+        errors=[],
+        client_cores=0.1,
+        api_cores=0.5,
     )
 
 
@@ -178,6 +184,7 @@ def test_the_scale_out_section_has_a_ratio_per_metric_and_says_what_two_cores_me
 
     assert "| generation throughput (jobs/s) | 3.00 | 3.50 | 1.25x |" in text
     assert "| fan-out: events delivered per second | 100 | 100 | 1.00x |" in text
+    assert "| fan-out: API CPU per delivered event (ms) | 5.00 | 6.67 | 1.33x |" in text
     assert "more processes cannot add CPU" in text
 
 
