@@ -1,7 +1,9 @@
 """``python -m bench``: run the scenarios and regenerate ``docs/benchmarks.md``.
 
-python -m bench                 # the full run (about a minute and a half)
+python -m bench                 # the full run (about six minutes)
 python -m bench --quick         # one short round, to try the harness; writes nothing
+
+Scenario 5 runs when LAFACTORIA_TEST_DATABASE_URL and LAFACTORIA_TEST_REDIS_URL are set.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import profiles, query_path, report, statements
+from bench import generation, query_path, query_profile, report, scale_out, statements
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -33,7 +35,15 @@ async def run(*, quick: bool) -> None:
         print("Scenario 1: query path", flush=True)
         query = await query_path.measure(root / "query-path", plan)
         print("Scenario 1: profiles", flush=True)
-        profile = await profiles.measure(root / "profiles")
+        profile = await query_profile.measure(root / "profiles")
+        print("Scenario 4: generation overhead", flush=True)
+        overhead = [
+            await generation.measure(root / f"generation-{n}", each)
+            for n, each in enumerate(generation.plans(quick=quick))
+        ]
+        print("Scenario 5: scale-out", flush=True)
+        scale = await scale_out.measure(root / "scale-out", scale_out.plan(quick=quick))
+        print(f"  {scale_out.summary(scale)}", flush=True)
     for name in query.targets:
         print(
             f"  {name}: {query.median_per_second(name):,.0f} req/s median, "
@@ -52,6 +62,8 @@ async def run(*, quick: bool) -> None:
             counts=counts,
             profile=profile,
             seconds=time.monotonic() - started,
+            overhead=overhead,
+            scale=scale,
         ),
         encoding="utf-8",
     )

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 
-from bench import profiles, query_path, statements
+from bench import generation, generation_report, query_path, query_profile, scale_out, statements
 
 PACKAGES = (
     "strawberry-graphql",
@@ -26,13 +26,17 @@ PACKAGES = (
 NOT_MEASURED = [
     "**Scenario 3, progress fan-out**: 1,000 jobs x 1 subscriber and 1 job x 5,000 "
     "subscribers against a raw WebSocket broadcast; CPU per message, latency, RSS.",
-    "**Scenario 4, generation overhead** against the provider emulator (300 ms to first "
-    "token, 50 tokens/s), 200 jobs at concurrency 50.",
-    "**Scenario 5, scale-out** with PostgreSQL and Redis (2 API + 2 workers vs 1 + 1).",
 ]
 
 
-def _profile_section(profile: profiles.Profiles) -> list[str]:
+SCENARIO_4 = (
+    "**Scenario 4, generation overhead** against the provider emulator (300 ms to first "
+    "token, 50 tokens/s), 200 jobs at concurrency 50."
+)
+SCENARIO_5 = "**Scenario 5, scale-out** with PostgreSQL and Redis (2 API + 2 workers vs 1 + 1)."
+
+
+def _profile_section(profile: query_profile.Profiles) -> list[str]:
     modes = profile.by_mode
     components = sorted(
         {name for mode in modes for name in mode.milliseconds},
@@ -41,7 +45,7 @@ def _profile_section(profile: profiles.Profiles) -> list[str]:
     lines = [
         "### Where a request's time goes (profile)",
         "",
-        f"pyinstrument (`bench/profiles.py`) sampling {profile.requests} sequential requests "
+        f"pyinstrument (`bench/query_profile.py`) sampling {profile.requests} sequential requests "
         "of the same query, in-process through httpx's ASGI transport, served three ways; "
         "each frame's own time is summed by the component its file belongs to (built-ins "
         "count for their caller). Milliseconds per request, with the sampler's overhead, so "
@@ -55,7 +59,7 @@ def _profile_section(profile: profiles.Profiles) -> list[str]:
         cells = []
         for mode in modes:
             ms = mode.milliseconds.get(name, 0.0)
-            share = ms / mode.server_total * 100 if name != profiles.CLIENT else None
+            share = ms / mode.server_total * 100 if name != query_profile.CLIENT else None
             cells.append(f"{ms:.2f}" + (f" ({share:.0f} %)" if share is not None else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     totals = " | ".join(f"**{mode.server_total:.2f}**" for mode in modes)
@@ -87,8 +91,10 @@ def render(
     plan: query_path.Plan,
     query: query_path.Result,
     counts: statements.Counts,
-    profile: profiles.Profiles,
+    profile: query_profile.Profiles,
     seconds: float,
+    overhead: list[generation.Result] | None = None,
+    scale: scale_out.Result | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -197,11 +203,17 @@ def render(
     for shape, by_size in counts.by_shape.items():
         cells = " | ".join(str(by_size[n]) for n in statements.PAGE_SIZES)
         lines.append(f"| {shape} | {cells} |")
+    lines.append("")
+    if overhead:
+        lines += generation_report.scenario_4(overhead)
+    if scale is not None:
+        lines += generation_report.scenario_5(scale)
     lines += [
-        "",
         "## Not measured yet",
         "",
         *(f"- {item}" for item in NOT_MEASURED),
+        *([] if overhead else [f"- {SCENARIO_4}"]),
+        *([] if scale is not None else [f"- {SCENARIO_5}"]),
         "",
         "## Machine and packages",
         "",
@@ -209,6 +221,7 @@ def render(
         f"- Python {platform.python_version()} ({sys.implementation.name}) "
         f"on {platform.platform()}",
         *(f"- {package} {_version(package)}" for package in PACKAGES),
+        *(generation_report.packages() if overhead or scale is not None else []),
         "",
     ]
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from bench import load, profiles, query_path, raw, report, statements
+from bench import load, query_path, query_profile, raw, report, statements
 
 ANSWER = b'{"data":{"contents":{"edges":[]}},"extensions":{"cost":{"left":7}}}'
 
@@ -45,10 +45,10 @@ def test_the_report_has_a_table_per_scenario_and_says_which_targets_were_met() -
         response_bytes=dict.fromkeys(names, 10),
     )
     counts = statements.Counts(by_shape={"scalar": {1: 3, 20: 3, 100: 3}})
-    profile = profiles.Profiles(
+    profile = query_profile.Profiles(
         by_mode=[
-            profiles.Profile("plans", {"compiled plans": 1.0, profiles.CLIENT: 1.0}),
-            profiles.Profile("stock", {"graphql-core execution": 3.0}),
+            query_profile.Profile("plans", {"compiled plans": 1.0, query_profile.CLIENT: 1.0}),
+            query_profile.Profile("stock", {"graphql-core execution": 3.0}),
         ],
         requests=10,
     )
@@ -74,8 +74,10 @@ def test_the_report_has_a_table_per_scenario_and_says_which_targets_were_met() -
 
 
 def test_profile_components_follow_the_file_and_built_ins_count_for_their_caller() -> None:
-    assert profiles._component("/x/site-packages/graphql/execution/executor.py", "?") == (
+    assert query_profile._component("/x/site-packages/graphql/execution/executor.py", "?") == (
         "graphql-core execution"
     )
-    assert profiles._component("/work/src/lafactoria/graphql/plans.py", "?") == "compiled plans"
-    assert profiles._component("<built-in>", "database") == "database"
+    assert (
+        query_profile._component("/work/src/lafactoria/graphql/plans.py", "?") == "compiled plans"
+    )
+    assert query_profile._component("<built-in>", "database") == "database"

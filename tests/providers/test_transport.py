@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
@@ -18,11 +19,13 @@ from lafactoria.providers.errors import (
     error_kind,
 )
 from lafactoria.providers.transport import (
+    ServerSentEvent,
     error_class_for_status,
     http_timeout,
     redact,
     refine_rejection,
     retry_after,
+    server_sent_events,
 )
 from lafactoria.settings import ProviderTimeouts
 
@@ -103,3 +106,33 @@ def test_every_error_class_has_a_trace_name() -> None:
     assert error_kind(ContextTooLong("too long")) == "context_too_long"
     assert error_kind(ProviderRateLimited("slow down", retry_after=1)) == "rate_limited"
     assert error_kind(ProviderError("bare")) == "provider_error"
+
+
+async def _lines(*lines: str) -> AsyncIterator[str]:
+    for line in lines:
+        yield line
+
+
+async def test_server_sent_events_are_framed_as_the_spec_says() -> None:
+    body = _lines(
+        ": keep-alive",
+        'data: {"a": 1}',
+        "",
+        "event: error",
+        "id: 7",
+        "data: first line",
+        "data:second line",
+        "",
+        "",
+        "data: [DONE]",
+        "",
+        "data: cut off before its blank line",
+    )
+
+    events = [event async for event in server_sent_events(body)]
+
+    assert events == [
+        ServerSentEvent(event=None, data='{"a": 1}'),
+        ServerSentEvent(event="error", data="first line\nsecond line"),
+        ServerSentEvent(event=None, data="[DONE]"),
+    ]

@@ -33,7 +33,7 @@ SAMPLING_SECONDS = 0.001
 
 # First match wins: a frame's own (self) time goes to the component its file belongs to.
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("benchmark client (httpx, not the server)", ("/httpx/", "/bench/profiles.py")),
+    ("benchmark client (httpx, not the server)", ("/httpx/", "/bench/query_profile.py")),
     ("compiled plans", ("/lafactoria/graphql/plans.py",)),
     ("graphql-core execution", ("site-packages/graphql/execution/",)),
     ("graphql-core validation", ("site-packages/graphql/validation/",)),
