@@ -1,5 +1,5 @@
 # Two commands for a fresh machine with Python 3.11+ and make: `make run` and `make test`.
-# `make bench` measures the API and regenerates docs/benchmarks.md (a minute or two).
+# `make bench` measures the API and regenerates docs/benchmarks.md (under 15 minutes).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
