@@ -1,6 +1,6 @@
 """``python -m bench``: run the scenarios and regenerate ``docs/benchmarks.md``.
 
-python -m bench                 # the full run (about a minute and a half)
+python -m bench                 # the full run (about ten minutes)
 python -m bench --quick         # one short round, to try the harness; writes nothing
 """
 
@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import query_path, report, statements
+from bench import fanout, query_path, report, statements
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -32,11 +32,17 @@ async def run(*, quick: bool) -> None:
             print(f"  {shape}: {by_size}", flush=True)
         print("Scenario 1: query path", flush=True)
         query = await query_path.measure(root / "query-path", plan)
+        print("Scenario 3: progress fan-out", flush=True)
+        fan_out = await fanout.measure(
+            root / "fanout", fanout.Plan.quick() if quick else fanout.Plan()
+        )
     for name in query.targets:
         print(
             f"  {name}: {query.median_per_second(name):,.0f} req/s median, "
             f"{query.median_ratio(name):.2f}x REST, {query.failures(name)} failed"
         )
+    for line in fanout.summary(fan_out):
+        print(line)
     if quick:
         print("--quick: docs/benchmarks.md left as it was")
         return
@@ -46,6 +52,7 @@ async def run(*, quick: bool) -> None:
             plan=plan,
             query=query,
             counts=counts,
+            fan_out=fan_out,
             seconds=time.monotonic() - started,
         ),
         encoding="utf-8",

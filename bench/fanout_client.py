@@ -13,6 +13,8 @@ It reads one JSON command per line on stdin and answers each with one JSON line 
   ``{"subscribed": n}`` once the messages are sent.
 - ``{"op": "measure", "start": t0, "end": t1}`` (wall-clock seconds): answers after ``t1``
   with every message received between the two, see :class:`Tally`.
+- ``{"op": "wait_live", "seconds": s}``: waits until every subscription has sent something
+  (so it is set up and streaming).
 - ``{"op": "wait_complete", "seconds": s}``: waits until every subscription has completed.
 - ``{"op": "close"}``: closes the sockets and exits.
 """
@@ -34,6 +36,7 @@ from websockets.asyncio.client import ClientConnection, connect
 GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
 # Opening thousands of sockets at once would overflow the server's listen backlog.
 _CONNECTING_AT_ONCE = 64
+_COMMAND_LIMIT = 64 * 1024 * 1024
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Tally:
     latencies_us: list[int] = field(default_factory=list)
     """Per message: receive time minus the event's ``at`` (its publish time), in µs."""
     first_error: str | None = None
+    """The first error seen since the previous window ended, inside this window or not."""
     completed: int = 0
     """Subscriptions that completed while the window was open."""
 
@@ -64,13 +68,15 @@ def latency_us(payload: dict[str, Any], received: float) -> int | None:
 class Subscriber:
     """One WebSocket and the subscription it runs (one at a time)."""
 
-    __slots__ = ("client", "completed", "operation", "socket")
+    __slots__ = ("client", "completed", "live", "operation", "socket")
 
     def __init__(self, client: LoadClient, socket: ClientConnection) -> None:
         self.client = client
         self.socket = socket
         self.operation = 0
         self.completed = True
+        self.live = True
+        """Whether the subscription has sent anything yet (set up, replaying or live)."""
 
     async def read(self) -> None:
         try:
@@ -92,6 +98,8 @@ class LoadClient:
         self._tally = Tally()
         self._all_complete = asyncio.Event()
         self._running = 0
+        self._all_live = asyncio.Event()
+        self._waiting_first = 0
 
     async def connect(self, urls: Sequence[str], protocol: str, token: str | None) -> int:
         gate = asyncio.Semaphore(_CONNECTING_AT_ONCE)
@@ -127,12 +135,14 @@ class LoadClient:
 
     async def subscribe(self, jobs: Sequence[str], query: str) -> int:
         self._all_complete.clear()
-        self._running = len(jobs)
+        self._all_live.clear()
+        self._running = self._waiting_first = len(jobs)
         if not jobs:
             self._all_complete.set()
+            self._all_live.set()
         for subscriber, job in zip(self.subscribers, jobs, strict=False):
             subscriber.operation += 1
-            subscriber.completed = False
+            subscriber.completed = subscriber.live = False
             message = {
                 "id": str(subscriber.operation),
                 "type": "subscribe",
@@ -142,11 +152,18 @@ class LoadClient:
         return len(jobs)
 
     async def measure(self, start: float, end: float) -> Tally:
-        self._tally = Tally()
+        """What arrived between two wall-clock times (and the first error since the last
+        window, wherever it arrived)."""
         self._window = (start, end)
         await asyncio.sleep(max(0.0, end - time.time()) + 0.05)
         self._window = None
-        return self._tally
+        tally, self._tally = self._tally, Tally()
+        return tally
+
+    async def wait_live(self, seconds: float) -> dict[str, int]:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._all_live.wait(), seconds)
+        return {"waiting": self._waiting_first}
 
     async def wait_complete(self, seconds: float) -> dict[str, int]:
         with contextlib.suppress(TimeoutError):
@@ -156,9 +173,16 @@ class LoadClient:
     def note(self, subscriber: Subscriber, raw: str | bytes, received: float) -> None:
         message = json.loads(raw)
         kind = message.get("type")
+        # Pings and other connection-level messages say nothing about the subscription.
+        if not subscriber.live and message.get("id") == str(subscriber.operation):
+            subscriber.live = True
+            self._waiting_first -= 1
+            if self._waiting_first <= 0:
+                self._all_live.set()
         if kind == "ping":
             pong = asyncio.ensure_future(subscriber.socket.send('{"type":"pong"}'))
-            pong.add_done_callback(lambda _: None)
+            # A socket closing meanwhile is no error of the benchmark's.
+            pong.add_done_callback(lambda done: done.cancelled() or done.exception())
             return
         window = self._window
         in_window = window is not None and window[0] <= received <= window[1]
@@ -166,22 +190,20 @@ class LoadClient:
             self._complete(subscriber)
             self._tally.completed += in_window
             return
-        if not in_window:
-            return
-        tally = self._tally
         payload = message.get("payload") or {}
-        if kind == "next" and not payload.get("errors"):
-            latency = latency_us(payload, received)
-            if latency is not None:
-                tally.messages += 1
-                tally.bytes += len(raw)
-                tally.latencies_us.append(latency)
-                return
-        tally.errors += 1
-        tally.first_error = tally.first_error or str(raw)[:500]
+        latency = latency_us(payload, received) if kind == "next" else None
+        if latency is None or payload.get("errors"):
+            self.failed(str(raw)[:500], counted=in_window)
+        elif in_window:
+            tally = self._tally
+            tally.messages += 1
+            tally.bytes += len(raw)
+            tally.latencies_us.append(latency)
 
-    def failed(self, why: str) -> None:
-        self._tally.errors += 1
+    def failed(self, why: str, *, counted: bool = True) -> None:
+        """An error: counted in the window's tally when it arrived in the window, and kept
+        for the report (the first one since the last window) wherever it arrived."""
+        self._tally.errors += counted
         self._tally.first_error = self._tally.first_error or why
 
     def _complete(self, subscriber: Subscriber) -> None:
@@ -203,7 +225,8 @@ class LoadClient:
 async def serve_commands() -> None:
     client = LoadClient()
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    # A connect command lists thousands of URLs on one line.
+    reader = asyncio.StreamReader(limit=_COMMAND_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while line := await reader.readline():
         command = json.loads(line)
@@ -216,6 +239,8 @@ async def serve_commands() -> None:
             answer = {"subscribed": await client.subscribe(command["jobs"], command["query"])}
         elif op == "measure":
             answer = asdict(await client.measure(command["start"], command["end"]))
+        elif op == "wait_live":
+            answer = await client.wait_live(command["seconds"])
         elif op == "wait_complete":
             answer = await client.wait_complete(command["seconds"])
         elif op == "close":

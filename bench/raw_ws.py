@@ -60,9 +60,28 @@ def progress_message(stream: str, sequence: int, text: str) -> str:
         "at": datetime.now(UTC).isoformat(),
     }
     return json.dumps(
-        {"id": "1", "type": "next", "payload": {"data": {"generationProgress": event}}},
+        {
+            "id": "1",
+            "type": "next",
+            "payload": {"data": {"generationProgress": event}, "extensions": _COST_REPORT},
+        },
         separators=(",", ":"),
     )
+
+
+# La Factoria reports every result's cost; the baseline carries a report of the same size so
+# that both send the same bytes per message.
+_COST_REPORT = {
+    "cost": {
+        "requestedQueryCost": 10,
+        "actualQueryCost": 10,
+        "throttleStatus": {
+            "maximumAvailable": 1000000000,
+            "currentlyAvailable": 999999990,
+            "restoreRate": 16666666.67,
+        },
+    }
+}
 
 
 class Broadcaster:

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 
-from bench import query_path, statements
+from bench import fanout, fanout_report, query_path, statements
 
 PACKAGES = (
     "strawberry-graphql",
@@ -21,6 +21,8 @@ PACKAGES = (
     "aiosqlite",
     "pydantic",
     "httpx",
+    "websockets",
+    "openai",
 )
 
 NOT_MEASURED = [
@@ -29,8 +31,6 @@ NOT_MEASURED = [
     "(≥ 3x stock Strawberry) cannot be checked; the ≥ 0.25x REST target can.",
     "**Scenario 1, differential tests** against graphql-core's executor (they belong with "
     "the optimisation that needs them).",
-    "**Scenario 3, progress fan-out**: 1,000 jobs x 1 subscriber and 1 job x 5,000 "
-    "subscribers against a raw WebSocket broadcast; CPU per message, latency, RSS.",
     "**Scenario 4, generation overhead** against the provider emulator (300 ms to first "
     "token, 50 tokens/s), 200 jobs at concurrency 50.",
     "**Scenario 5, scale-out** with PostgreSQL and Redis (2 API + 2 workers vs 1 + 1).",
@@ -62,6 +62,7 @@ def render(
     plan: query_path.Plan,
     query: query_path.Result,
     counts: statements.Counts,
+    fan_out: fanout.Result | None = None,
     seconds: float,
 ) -> str:
     lines = [
@@ -140,6 +141,8 @@ def render(
     for shape, by_size in counts.by_shape.items():
         cells = " | ".join(str(by_size[n]) for n in statements.PAGE_SIZES)
         lines.append(f"| {shape} | {cells} |")
+    if fan_out is not None:
+        lines += ["", *fanout_report.render(fan_out)]
     lines += [
         "",
         "## Not measured yet",

@@ -124,6 +124,17 @@ class SubscriberPool:
             delivery.add(answer)
         return delivery
 
+    async def wait_live(self, seconds: float) -> int:
+        """Wait up to ``seconds`` until every subscription has sent its first message; the
+        number that have not."""
+        answers = await asyncio.gather(
+            *(
+                self._ask(client, {"op": "wait_live", "seconds": seconds})
+                for client in self._clients
+            )
+        )
+        return sum(answer["waiting"] for answer in answers)
+
     async def wait_complete(self, seconds: float) -> int:
         """Wait up to ``seconds`` until every subscription has completed; the number still
         running."""
