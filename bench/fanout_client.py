@@ -54,6 +54,9 @@ class Tally:
     """The first error seen since the previous window ended, inside this window or not."""
     completed: int = 0
     """Subscriptions that completed while the window was open."""
+    delivered_total: dict[str, int] = field(default_factory=dict)
+    """Per protocol, the messages counted as delivered since the sockets opened, windows or
+    not (for the long run)."""
 
 
 def latency_us(payload: dict[str, Any], received: float) -> int | None:
@@ -68,11 +71,14 @@ def latency_us(payload: dict[str, Any], received: float) -> int | None:
 class Subscriber:
     """One WebSocket and the subscription it runs (one at a time)."""
 
-    __slots__ = ("client", "completed", "live", "operation", "socket")
+    __slots__ = ("client", "completed", "live", "operation", "protocol", "socket")
 
-    def __init__(self, client: LoadClient, socket: ClientConnection) -> None:
+    def __init__(
+        self, client: LoadClient, socket: ClientConnection, protocol: str = GRAPHQL_TRANSPORT_WS
+    ) -> None:
         self.client = client
         self.socket = socket
+        self.protocol = protocol
         self.operation = 0
         self.completed = True
         self.live = True
@@ -100,6 +106,7 @@ class LoadClient:
         self._running = 0
         self._all_live = asyncio.Event()
         self._waiting_first = 0
+        self._delivered: dict[str, int] = {}
 
     async def connect(self, urls: Sequence[str], protocol: str, token: str | None) -> int:
         gate = asyncio.Semaphore(_CONNECTING_AT_ONCE)
@@ -125,7 +132,7 @@ class LoadClient:
                     ack = json.loads(await socket.recv())
                     if ack.get("type") != "connection_ack":
                         raise RuntimeError(f"connection_init answered {ack}")
-                return Subscriber(self, socket)
+                return Subscriber(self, socket, protocol)
 
         opened = await asyncio.gather(*(one(url) for url in urls))
         for subscriber in opened:
@@ -158,6 +165,7 @@ class LoadClient:
         await asyncio.sleep(max(0.0, end - time.time()) + 0.05)
         self._window = None
         tally, self._tally = self._tally, Tally()
+        tally.delivered_total = dict(self._delivered)
         return tally
 
     async def wait_live(self, seconds: float) -> dict[str, int]:
@@ -194,7 +202,9 @@ class LoadClient:
         latency = latency_us(payload, received) if kind == "next" else None
         if latency is None or payload.get("errors"):
             self.failed(str(raw)[:500], counted=in_window)
-        elif in_window:
+            return
+        self._delivered[subscriber.protocol] = self._delivered.get(subscriber.protocol, 0) + 1
+        if in_window:
             tally = self._tally
             tally.messages += 1
             tally.bytes += len(raw)

@@ -28,6 +28,8 @@ class Delivery:
     latencies_us: list[int] = field(default_factory=list)
     first_error: str | None = None
     completed: int = 0
+    delivered_total: dict[str, int] = field(default_factory=dict)
+    """Per protocol, every message delivered since the sockets opened (windows or not)."""
 
     def add(self, tally: dict[str, Any]) -> None:
         self.messages += tally["messages"]
@@ -36,6 +38,8 @@ class Delivery:
         self.latencies_us.extend(tally["latencies_us"])
         self.first_error = self.first_error or tally["first_error"]
         self.completed += tally["completed"]
+        for protocol, count in tally["delivered_total"].items():
+            self.delivered_total[protocol] = self.delivered_total.get(protocol, 0) + count
 
 
 class SubscriberPool:

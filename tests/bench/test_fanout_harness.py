@@ -62,6 +62,7 @@ async def test_only_messages_received_in_the_window_are_counted() -> None:
     assert tally.latencies_us == [500_000]
     assert tally.errors == 1
     assert tally.completed == 1
+    assert client._delivered == {"graphql-transport-ws": 2}  # in the window or not
     assert tally.first_error is not None
     assert "boom" in tally.first_error
 
@@ -127,7 +128,7 @@ def test_usage_is_read_for_a_live_process() -> None:
     assert resources.peak_rss_bytes(os.getpid()) >= usage.rss_bytes // 2
 
 
-def _window(messages: int, cpu: float, *, rss: int = 100 * 2**20) -> fanout.Window:
+def _window(messages: int, cpu: float, *, rss: int = 100 * 2**20, total: int = 0) -> fanout.Window:
     return fanout.Window(
         messages=messages,
         bytes=messages * 300,
@@ -137,6 +138,7 @@ def _window(messages: int, cpu: float, *, rss: int = 100 * 2**20) -> fanout.Wind
         latencies_us=[1000, 2000, 3000, 400_000],
         rss_bytes=rss,
         setup_seconds=1.5,
+        delivered_total=total,
     )
 
 
@@ -148,7 +150,10 @@ def _result() -> fanout.Result:
         subscribers=5000,
         pace=plan.pace(1.0),
         windows={
-            fanout.LAFACTORIA: [_window(50_000, 2.0), _window(60_000, 3.0, rss=101 * 2**20)],
+            fanout.LAFACTORIA: [
+                _window(50_000, 2.0, total=80_000),
+                _window(60_000, 3.0, rss=101 * 2**20, total=140_000),
+            ],
             fanout.RAW: [_window(50_000, 1.0), _window(50_000, 1.0)],
         },
         memory={
@@ -200,9 +205,11 @@ def test_a_delivery_merges_every_clients_tally() -> None:
         "latencies_us": [1, 2],
         "first_error": "x",
         "completed": 1,
+        "delivered_total": {"raw": 5},
     }
     delivery.add(tally)
     delivery.add({**tally, "first_error": "y"})
     assert (delivery.messages, delivery.errors, delivery.completed) == (4, 2, 2)
     assert delivery.latencies_us == [1, 2, 1, 2]
     assert delivery.first_error == "x"
+    assert delivery.delivered_total == {"raw": 10}
