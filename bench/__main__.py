@@ -1,6 +1,6 @@
 """``python -m bench``: run the scenarios and regenerate ``docs/benchmarks.md``.
 
-python -m bench                 # the full run (about six minutes)
+python -m bench                 # the full run (about fifteen minutes at most)
 python -m bench --quick         # one short round, to try the harness; writes nothing
 
 Scenario 5 runs when LAFACTORIA_TEST_DATABASE_URL and LAFACTORIA_TEST_REDIS_URL are set.
@@ -14,7 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import generation, query_path, query_profile, report, scale_out, statements
+from bench import (
+    fanout,
+    generation,
+    query_path,
+    query_profile,
+    report,
+    scale_out,
+    statements,
+)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -44,6 +52,10 @@ async def run(*, quick: bool) -> None:
         print("Scenario 5: scale-out", flush=True)
         scale = await scale_out.measure(root / "scale-out", scale_out.plan(quick=quick))
         print(f"  {scale_out.summary(scale)}", flush=True)
+        print("Scenario 3: progress fan-out", flush=True)
+        fan_out = await fanout.measure(
+            root / "fanout", fanout.Plan.quick() if quick else fanout.Plan()
+        )
     for name in query.targets:
         print(
             f"  {name}: {query.median_per_second(name):,.0f} req/s median, "
@@ -51,6 +63,8 @@ async def run(*, quick: bool) -> None:
             f"{query.median_ratio(name, query.stock):.2f}x stock Strawberry, "
             f"{query.failures(name)} failed"
         )
+    for line in fanout.summary(fan_out):
+        print(line)
     if quick:
         print("--quick: docs/benchmarks.md left as it was")
         return
@@ -61,6 +75,7 @@ async def run(*, quick: bool) -> None:
             query=query,
             counts=counts,
             profile=profile,
+            fan_out=fan_out,
             seconds=time.monotonic() - started,
             overhead=overhead,
             scale=scale,

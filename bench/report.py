@@ -8,7 +8,16 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 
-from bench import generation, generation_report, query_path, query_profile, scale_out, statements
+from bench import (
+    fanout,
+    fanout_report,
+    generation,
+    generation_report,
+    query_path,
+    query_profile,
+    scale_out,
+    statements,
+)
 
 PACKAGES = (
     "strawberry-graphql",
@@ -21,12 +30,14 @@ PACKAGES = (
     "aiosqlite",
     "pydantic",
     "httpx",
+    "websockets",
+    "openai",
 )
 
-NOT_MEASURED = [
+SCENARIO_3 = (
     "**Scenario 3, progress fan-out**: 1,000 jobs x 1 subscriber and 1 job x 5,000 "
-    "subscribers against a raw WebSocket broadcast; CPU per message, latency, RSS.",
-]
+    "subscribers against a raw WebSocket broadcast; CPU per message, latency, RSS."
+)
 
 
 SCENARIO_4 = (
@@ -93,6 +104,7 @@ def render(
     counts: statements.Counts,
     profile: query_profile.Profiles,
     seconds: float,
+    fan_out: fanout.Result | None = None,
     overhead: list[generation.Result] | None = None,
     scale: scale_out.Result | None = None,
 ) -> str:
@@ -204,17 +216,20 @@ def render(
         cells = " | ".join(str(by_size[n]) for n in statements.PAGE_SIZES)
         lines.append(f"| {shape} | {cells} |")
     lines.append("")
+    if fan_out is not None:
+        lines += [*fanout_report.render(fan_out), ""]
     if overhead:
         lines += generation_report.scenario_4(overhead)
     if scale is not None:
         lines += generation_report.scenario_5(scale)
+    missing = [
+        *([] if fan_out is not None else [SCENARIO_3]),
+        *([] if overhead else [SCENARIO_4]),
+        *([] if scale is not None else [SCENARIO_5]),
+    ]
+    if missing:
+        lines += ["## Not measured in this run", "", *(f"- {item}" for item in missing), ""]
     lines += [
-        "## Not measured yet",
-        "",
-        *(f"- {item}" for item in NOT_MEASURED),
-        *([] if overhead else [f"- {SCENARIO_4}"]),
-        *([] if scale is not None else [f"- {SCENARIO_5}"]),
-        "",
         "## Machine and packages",
         "",
         f"- CPU: {_cpu_model()}, {os.cpu_count()} logical CPUs",

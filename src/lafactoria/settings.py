@@ -42,7 +42,10 @@ class AuthSettings(BaseModel):
 
 
 class JobSettings(BaseModel):
-    concurrency: int = Field(default=4, ge=1, le=256)
+    # A running job mostly waits on its provider's stream, so one process can hold a thousand
+    # or more (the fan-out benchmark runs 1,000); the cap only catches a mistyped value. Each
+    # job holds one provider connection, and the SDKs pool 1,000 per provider.
+    concurrency: int = Field(default=4, ge=1, le=4096)
     """Generation jobs run at once by this process."""
     queue_size: int = Field(default=200, ge=1, le=100_000)
     """Jobs waiting beyond this are refused with ``LIMIT_EXCEEDED`` instead of piling up."""

@@ -85,6 +85,35 @@ class Principal:
     expires_at: datetime | None
 
 
+class _Watch:
+    """What ``while_valid``'s watchdog found, and the task it may interrupt."""
+
+    __slots__ = ("_cancelled", "lapsed", "waiting")
+
+    def __init__(self) -> None:
+        self.lapsed: Exception | None = None
+        self.waiting: asyncio.Task[object] | None = None
+        """The task waiting for the stream's next item, if one is."""
+        self._cancelled: asyncio.Task[object] | None = None
+
+    def lapse(self, reason: Exception) -> None:
+        self.lapsed = reason
+        if self.waiting is not None:
+            self._cancelled = self.waiting
+            self.waiting.cancel()
+
+    def uncancel(self) -> int:
+        """Take back the watchdog's cancellation; what is left is someone else's."""
+        if self._cancelled is None:
+            return 0
+        task, self._cancelled = self._cancelled, None
+        return task.uncancel()
+
+    def raise_if_lapsed(self) -> None:
+        if self.lapsed is not None:
+            raise self.lapsed
+
+
 @dataclass(frozen=True, slots=True)
 class LoginResult:
     user: User
@@ -231,37 +260,53 @@ class AuthService:
 
         Revocation is noticed within ``check_every`` seconds; a token's expiry to the second.
         """
+        # Items pass straight through; a watchdog task does the checking and interrupts the
+        # wait for the next item only when the credential lapsed during it. (Racing every
+        # item against a timer would cost a task per item per subscriber, which is most of
+        # the work of a busy fan-out.)
         iterator = aiter(stream)
-        pending: asyncio.Task[T] | None = None
+        watch = _Watch()
+        watchdog = asyncio.create_task(self._watch(principal, check_every, watch))
+        try:
+            while True:
+                watch.raise_if_lapsed()
+                watch.waiting = asyncio.current_task()
+                try:
+                    item = await anext(iterator)
+                except StopAsyncIteration:
+                    return
+                except asyncio.CancelledError:
+                    # Cancelled by the watchdog alone: the stream ends with the reason.
+                    if watch.lapsed is not None and watch.uncancel() == 0:
+                        watch.raise_if_lapsed()
+                    raise
+                finally:
+                    watch.waiting = None
+                yield item
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+            if hasattr(iterator, "aclose"):
+                await iterator.aclose()
+
+    async def _watch(self, principal: Principal, check_every: float, watch: _Watch) -> None:
         last_check = time.monotonic()
         try:
             while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(iterator))
                 wait = check_every - (time.monotonic() - last_check)
                 if principal.expires_at is not None:
                     wait = min(wait, (principal.expires_at - utcnow()).total_seconds())
-                done, _ = await asyncio.wait({pending}, timeout=max(wait, 0.0))
-                if pending in done:
-                    try:
-                        item = pending.result()
-                    except StopAsyncIteration:
-                        return
-                    pending = None
-                    yield item
+                await asyncio.sleep(max(wait, 0.0))
                 if time.monotonic() - last_check >= check_every or (
                     principal.expires_at is not None and principal.expires_at <= utcnow()
                 ):
                     if not await self.is_still_valid(principal):
-                        raise Unauthenticated("the credentials expired or were revoked")
+                        watch.lapse(Unauthenticated("the credentials expired or were revoked"))
+                        return
                     last_check = time.monotonic()
-        finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await pending
-            if hasattr(iterator, "aclose"):
-                await iterator.aclose()
+        except Exception as error:  # handed to the stream's reader, who raises it
+            watch.lapse(error)
 
     async def create_api_key(
         self, *, user_id: str, name: str, expires_in_days: int | None = None

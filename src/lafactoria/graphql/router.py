@@ -25,6 +25,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from lafactoria.errors import Unauthenticated
 from lafactoria.graphql.context import Context, bearer_credential
 from lafactoria.graphql.errors import coded_error
+from lafactoria.graphql.fanout import sharing_executor
 from lafactoria.graphql.schema import build_schema
 from lafactoria.graphql.websockets import LegacyWSHandler, TransportWSHandler
 from lafactoria.http.client import client_address
@@ -142,8 +143,11 @@ def build_router(settings: Settings) -> LaFactoriaGraphQLRouter:
     class ConfiguredLegacyWSHandler(LegacyWSHandler):
         connection_init_timeout_seconds = settings.graphql.connection_init_timeout_seconds
 
+    schema = build_schema(settings)
+    # Subscription events are executed once per job and operation, not once per subscriber.
+    schema.execution_context_class = sharing_executor(schema.execution_context_class)
     router = LaFactoriaGraphQLRouter(
-        build_schema(settings),
+        schema,
         context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         # WebSockets for GraphQL clients; multipart and SSE over HTTP for clients (and curl)

@@ -9,6 +9,7 @@ import strawberry
 from lafactoria.errors import InvalidInput
 from lafactoria.graphql.context import Context
 from lafactoria.graphql.errors import to_graphql_error
+from lafactoria.graphql.fanout import shared_event
 from lafactoria.graphql.ids import decode_id
 from lafactoria.graphql.types.jobs import GenerationEvent
 
@@ -42,6 +43,6 @@ class Subscription:
                 principal, stream, check_every=services.settings.graphql.credential_check_seconds
             )
             async for event in guarded:
-                yield GenerationEvent.from_event(event)
+                yield shared_event(event)
         except Exception as error:
             raise to_graphql_error(error) from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -148,6 +150,9 @@ class GenerationEvent:
     error: JobError | None
     at: datetime
     _content_id: strawberry.Private[str | None]
+    shared_results: strawberry.Private[dict[Hashable, Any] | None] = None
+    """Set when the event is shared by a job's subscribers: its renderings, per operation
+    (see ``graphql.fanout``)."""
 
     @strawberry.field(description="The content, on the SUCCEEDED event.")
     async def content(self, info: strawberry.Info[Context, None]) -> Content | None:
