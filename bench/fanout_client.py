@@ -26,6 +26,7 @@ import contextlib
 import json
 import sys
 import time
+from array import array
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -96,12 +97,52 @@ class Subscriber:
                 self.client.failed(f"socket closed {self.socket.close_code}")
 
 
+class _Arrivals:
+    """Every delivered message's receive time, latency and size, plus errors and completions,
+    since the last window was taken."""
+
+    def __init__(self) -> None:
+        self.received = array("d")
+        self.latencies = array("q")
+        self.sizes = array("q")
+        self.errors: list[float] = []
+        self.completed: list[float] = []
+        self.first_error: str | None = None
+
+    def add(self, received: float, latency: int, size: int) -> None:
+        self.received.append(received)
+        self.latencies.append(latency)
+        self.sizes.append(size)
+
+    def take(self, start: float, end: float) -> Tally:
+        """The window's tally; what arrived after ``end`` stays for the next window."""
+        tally = Tally(
+            errors=sum(start <= at <= end for at in self.errors),
+            first_error=self.first_error,
+            completed=sum(start <= at <= end for at in self.completed),
+        )
+        later = array("d"), array("q"), array("q")
+        for received, latency, size in zip(self.received, self.latencies, self.sizes, strict=True):
+            if start <= received <= end:
+                tally.messages += 1
+                tally.bytes += size
+                tally.latencies_us.append(latency)
+            elif received > end:
+                later[0].append(received)
+                later[1].append(latency)
+                later[2].append(size)
+        self.received, self.latencies, self.sizes = later
+        self.errors = [at for at in self.errors if at > end]
+        self.completed = [at for at in self.completed if at > end]
+        self.first_error = None
+        return tally
+
+
 class LoadClient:
     def __init__(self) -> None:
         self.subscribers: list[Subscriber] = []
         self._readers: list[asyncio.Task[None]] = []
-        self._window: tuple[float, float] | None = None
-        self._tally = Tally()
+        self._arrivals = _Arrivals()
         self._all_complete = asyncio.Event()
         self._running = 0
         self._all_live = asyncio.Event()
@@ -160,11 +201,10 @@ class LoadClient:
 
     async def measure(self, start: float, end: float) -> Tally:
         """What arrived between two wall-clock times (and the first error since the last
-        window, wherever it arrived)."""
-        self._window = (start, end)
+        window, wherever it arrived). Every arrival is recorded with its time, so a command
+        that reaches a busy client late still counts the whole window."""
         await asyncio.sleep(max(0.0, end - time.time()) + 0.05)
-        self._window = None
-        tally, self._tally = self._tally, Tally()
+        tally = self._arrivals.take(start, end)
         tally.delivered_total = dict(self._delivered)
         return tally
 
@@ -192,29 +232,23 @@ class LoadClient:
             # A socket closing meanwhile is no error of the benchmark's.
             pong.add_done_callback(lambda done: done.cancelled() or done.exception())
             return
-        window = self._window
-        in_window = window is not None and window[0] <= received <= window[1]
         if kind == "complete":
             self._complete(subscriber)
-            self._tally.completed += in_window
+            self._arrivals.completed.append(received)
             return
         payload = message.get("payload") or {}
         latency = latency_us(payload, received) if kind == "next" else None
         if latency is None or payload.get("errors"):
-            self.failed(str(raw)[:500], counted=in_window)
+            self.failed(str(raw)[:500], at=received)
             return
         self._delivered[subscriber.protocol] = self._delivered.get(subscriber.protocol, 0) + 1
-        if in_window:
-            tally = self._tally
-            tally.messages += 1
-            tally.bytes += len(raw)
-            tally.latencies_us.append(latency)
+        self._arrivals.add(received, latency, len(raw))
 
-    def failed(self, why: str, *, counted: bool = True) -> None:
-        """An error: counted in the window's tally when it arrived in the window, and kept
-        for the report (the first one since the last window) wherever it arrived."""
-        self._tally.errors += counted
-        self._tally.first_error = self._tally.first_error or why
+    def failed(self, why: str, *, at: float | None = None) -> None:
+        """An error, counted in the window it arrived in, and kept for the report (the first
+        one since the last window) wherever it arrived."""
+        self._arrivals.errors.append(time.time() if at is None else at)
+        self._arrivals.first_error = self._arrivals.first_error or why
 
     def _complete(self, subscriber: Subscriber) -> None:
         if not subscriber.completed:

@@ -127,8 +127,9 @@ BOUNDS = [
     "- **The embedded SQLite is the first thing to give way.** A thousand jobs starting "
     "together, or renewing 30 s leases, queue more writes than its one writer takes, and "
     "every waiting transaction holds one of the pool's 15 connections: subscriptions then "
-    "wait 30 s for a connection and fail with `INTERNAL_SERVER_ERROR` (counted as errors "
-    "above). Hence jobs start at 50 a second and leases last 300 s here. Subscribing costs "
+    "wait 30 s for a connection and fail with `INTERNAL_SERVER_ERROR` (before a window "
+    "these show only in the run's log). Hence jobs start at 50 a second and leases last "
+    "300 s here. Subscribing costs "
     "about 7 ms of server time each (parsing, validation, limits, a database read), so "
     "5,000 subscribers take over half a minute to set up and compete for the same pool; on "
     "a loaded machine that, too, ends in pool time-outs.",

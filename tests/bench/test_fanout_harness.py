@@ -48,23 +48,24 @@ def test_latency_is_receive_time_minus_the_publish_time() -> None:
 async def test_only_messages_received_in_the_window_are_counted() -> None:
     client, subscriber = _client_with_one_subscriber()
     await client.subscribe(["job"], "subscription { x }")
-    now = time.time()
-    client._window = (now, now + 10)
+    now = time.time() - 60  # windows in the past: measuring need not wait for them
 
     client.note(subscriber, _next(now - 0.1), now - 1)  # before the window
     client.note(subscriber, _next(now + 1), now + 1.5)
     client.note(subscriber, _next(now + 2, errors=True), now + 2)
     client.note(subscriber, '{"type": "ping"}', now + 3)
     client.note(subscriber, '{"id": "1", "type": "complete"}', now + 4)
+    client.note(subscriber, _next(now + 11), now + 11)  # after it: kept for the next one
+    tally = await client.measure(now, now + 10)
 
-    tally = client._tally
     assert tally.messages == 1
     assert tally.latencies_us == [500_000]
     assert tally.errors == 1
     assert tally.completed == 1
-    assert client._delivered == {"graphql-transport-ws": 2}  # in the window or not
+    assert tally.delivered_total == {"graphql-transport-ws": 3}  # in the window or not
     assert tally.first_error is not None
     assert "boom" in tally.first_error
+    assert (await client.measure(now + 10, now + 12)).messages == 1
 
 
 async def test_a_subscription_goes_live_with_its_own_first_message_not_a_ping() -> None:
