@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from lafactoria.db import migrate
 from lafactoria.db.engine import Database, create_engine, describe_database, normalize_url
@@ -146,5 +147,24 @@ async def test_other_database_errors_are_not_disguised_as_outages(tmp_path: Path
         with pytest.raises(OperationalError, match="no such table"):
             async with db.read() as session:
                 await session.exec(text("SELECT * FROM missing"))
+    finally:
+        await db.dispose()
+
+
+async def test_a_pool_with_no_free_connection_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    # Found by the fan-out benchmark: with every pooled connection held by transactions
+    # waiting for SQLite's writer, requests failed with INTERNAL_SERVER_ERROR after 30 s.
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", pool_size=1, max_overflow=0, pool_timeout=0.1
+    )
+    db = Database(engine)
+    try:
+        async with db.read() as holder:
+            await holder.exec(text("SELECT 1"))
+            with pytest.raises(Unavailable, match="the database is busy"):
+                async with db.read() as session:
+                    await session.exec(text("SELECT 1"))
+        async with db.read() as session:
+            assert (await session.exec(text("SELECT 1"))).one()[0] == 1
     finally:
         await db.dispose()

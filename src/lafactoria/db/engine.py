@@ -16,6 +16,7 @@ from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -179,6 +180,11 @@ async def _reachable(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
     try:
         async with sessions.begin() as session:
             yield session
+    except PoolTimeout as exc:
+        # Every pooled connection stayed busy for the pool's whole timeout (a burst of
+        # writers queueing on SQLite's one writer): an overload to retry, not a bug.
+        log.warning("database_pool_exhausted")
+        raise Unavailable("the database is busy; try again shortly") from exc
     except (DBAPIError, DisconnectionError, OSError) as exc:
         if isinstance(exc, DBAPIError) and not _lost_connection(exc):
             raise
