@@ -146,9 +146,10 @@ def scenario_4(results: Sequence[generation.Result]) -> list[str]:
         "same server unsaturated. On this 2-core machine the emulator, the clients (200 "
         "WebSockets) and any other benchmark take the rest.",
         "- What would move it: less CPU per progress event (subscription delivery is the "
-        "largest share of the profile now: Scenario 3's work on the subscription path "
-        "applies here directly), fewer events per job (flushing text every 100 ms instead "
-        "of 50 ms measured 13 % less server CPU per job in an A/B run; not adopted here, "
+        "largest share of that profile, taken before Scenario 3's subscription-path work was "
+        "merged; that work applies here directly), fewer events per job (flushing text every "
+        "100 ms instead of 50 ms measured 13 % less server CPU per job in an A/B run; not "
+        "adopted here, "
         "since it halves how often a reader sees the text move and it changes Scenario 3's "
         "traffic), and the jobs spread over more processes with Redis on a machine with the "
         "cores for them (Scenario 5).",
@@ -244,9 +245,9 @@ def scenario_5(result: scale_out.Result) -> list[str]:
         "Fan-out offers about "
         f"{plan.fanout_jobs * plan.subscribers_per_job * 20:,} deliveries a second "
         f"({plan.fanout_jobs} jobs publishing about 20 events a second, text flushed every "
-        f"50 ms, to {plan.subscribers_per_job} subscribers each). Neither topology keeps up: "
-        "what is delivered is what the API processes manage on the CPU the machine leaves "
-        "them, the rest waits in each subscriber's backlog, so the latencies are seconds of "
+        f"50 ms, to {plan.subscribers_per_job} subscribers each). Where a topology falls "
+        "behind, what is delivered is what the API processes manage on the CPU the machine leaves "
+        "them, the rest waits in each subscriber's backlog, so its latencies are "
         "backlog, not transit time. The client's own CPU stays low, so the client is not "
         "what limits it; the API CPU per delivered event is the figure to move (Scenario 3's "
         "work on the subscription path, and the Redis event reader).",

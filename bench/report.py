@@ -235,8 +235,12 @@ def render(
         f"- CPU: {_cpu_model()}, {os.cpu_count()} logical CPUs",
         f"- Python {platform.python_version()} ({sys.implementation.name}) "
         f"on {platform.platform()}",
-        *(f"- {package} {_version(package)}" for package in PACKAGES),
-        *(generation_report.packages() if overhead or scale is not None else []),
+        *dict.fromkeys(
+            [
+                *(f"- {package} {_version(package)}" for package in PACKAGES),
+                *(generation_report.packages() if overhead or scale is not None else []),
+            ]
+        ),
         "",
     ]
     return "\n".join(lines)
